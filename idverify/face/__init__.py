@@ -1,0 +1,1 @@
+"""Face detection, landmarks, embeddings and comparison (card portrait vs selfie)."""
