@@ -49,17 +49,79 @@ _FACE = {
 }
 
 # --- document capture checks (document/) ----------------------------------------
-_DOCUMENT: dict[str, str] = {}
+_DOCUMENT: dict[str, str] = {
+    "card_not_found": "no ID card found in the image",
+    "card_cut_off": "part of the card is outside the frame",
+    "too_blurry": "the card is too blurry to read (defocus or motion)",
+    "glare_on_mrz": "a glare spot covers the MRZ",
+    "no_hologram_response": "the optically variable zones do not change between the flat and tilted captures",
+    "screen_recapture": "the card is shown on a screen (moire, pixel grid, bezel)",
+    "photocopy": "the card is a photocopy (grey or flat colours, toner noise)",
+    "print_recapture": "the card is a print on paper (halftone, no optically variable response)",
+    "portrait_substituted": "the card portrait does not match the ghost portrait",
+    "document_expired": "the document is past its validity date",
+}
 
 # --- OCR, MRZ, NIR and cross-checks (ocr/) --------------------------------------
 _OCR: dict[str, str] = {}
 
 # --- liveness (liveness/) --------------------------------------------------------
-_LIVENESS: dict[str, str] = {}
+_LIVENESS: dict[str, str] = {
+    "no_face_clip": "no face could be tracked in the clip",
+    "face_lost": "the face was out of view or untrackable for too much of the clip",
+    "multiple_faces": "more than one face of comparable size in the clip",
+    "no_blink": "no eye blink seen (eye aspect ratio never dipped below the person's open-eye baseline)",
+    "no_head_motion": "too little head movement to judge the 3-D structure of the face",
+    "no_liveness_evidence": "neither a blink nor a 3-D head movement was seen",
+    "planar_motion": "the face moved like a flat picture (one homography explains the landmark motion)",
+    "screen_replay": "screen cues around or on the face (display border, pixel grid / moire, flat backlit colour)",
+    "print_attack": "print cues around or on the face (paper border, flat colour, no skin depth)",
+    "identity_changed": "the face does not show the same person throughout the clip",
+    "frozen_frames": "a long run of identical frames (frozen or still-image injection)",
+    "looped_frames": "a run of frames repeats an earlier run (looped video)",
+    "timestamps_invalid": "frame timestamps go backwards, repeat or jump (edited or injected stream)",
+    "virtual_camera_hint": "container metadata typical of a virtual camera or video editor (hint only)",
+    "audio_mismatch": "voice energy and mouth opening do not move together",
+    "challenge_invalid": "the challenge token is forged, expired, malformed or already used",
+    "challenge_failed": "the challenge actions were not all performed in order inside the time window",
+}
 
 # --- activation flow (flow/, verify.py) ---------------------------------------------
 _FLOW: dict[str, str] = {
     "invalid_transition": "the activation is not in a state that accepts this event",
+    "activation_not_found": "no activation with that id",
+    "activation_expired": "the activation was not completed in time and has expired",
+    "concurrent_update": "the activation was changed by another request at the same time; retry",
+    "schema_too_new": "the flow database was written by a newer idverify (unknown schema version)",
+    "terms_version_missing": "the version of the accepted terms of use is missing",
+    "departement_invalid": "not a French département code (01-95, 2A, 2B, 971-976)",
+    "departement_not_eligible": "the département is not (yet) eligible for the carte Vitale numérique",
+    "account_not_found": "no online insurance account for that login",
+    "account_email_missing": "the online account has no e-mail address to send the code to",
+    "carte_vitale_unreadable": "no valid NIR could be read off the carte Vitale image",
+    "nir_account_mismatch": "the NIR does not match the one recorded on the online account",
+    "email_code_format": "the e-mail code must be exactly 6 digits",
+    "email_code_not_sent": "no e-mail code was sent yet (request one first)",
+    "email_code_expired": "the e-mail code has expired (request a new one)",
+    "email_code_wrong": "the e-mail code is wrong",
+    "email_code_locked": "too many wrong e-mail codes: the activation is locked",
+    "email_resend_too_soon": "a new e-mail code was requested too soon after the last one",
+    "email_send_limit": "the maximum number of e-mail codes for this activation was reached",
+    "mail_send_failed": "the e-mail could not be sent (mail server error); nothing changed, retry",
+    "evidence_missing": "one of recto, verso, tilted or video is missing or empty",
+    "identity_failed": "the identity evidence did not pass the automated checks",
+    "identity_attempts_exhausted": "the maximum number of identity evidence submissions was reached",
+    "identity_attempt_in_progress": "an identity evidence submission is already being checked",
+    "identity_attempt_interrupted": "an identity evidence check was interrupted (crash or timeout)",
+    "secret_code_format": "the secret code must be exactly 6 digits",
+    "secret_code_repeated": "the secret code repeats a digit or a short pattern (111111, 121212, 123123)",
+    "secret_code_sequential": "the secret code is a sequence (123456, 654321, 890123)",
+    "secret_code_palindrome": "the secret code reads the same backwards (123321)",
+    "secret_code_common": "the secret code is among the most common codes",
+    "secret_code_birth_date": "the secret code is the holder's birth date in some form",
+    "reviewer_missing": "the reviewer's identity is missing",
+    "review_reason_missing": "a review decision needs a reason",
+    "locked_by_operator": "an operator locked the activation",
 }
 
 
