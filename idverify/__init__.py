@@ -53,7 +53,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from idverify.face.compare import FaceComparison, compare_faces
+    from idverify.face.compare import FaceComparison as FaceComparison
+    from idverify.face.compare import compare_faces as compare_faces
 
 
 def __getattr__(name: str) -> Any:

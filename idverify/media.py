@@ -156,7 +156,9 @@ def load_image(source: ImageSource, *, max_side: int | None = None, limits: Medi
                 rgb = np.asarray(oriented.convert("RGB"))
     except InputError:
         raise
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError, struct.error) as exc:
+    except Image.DecompressionBombError as exc:
+        raise InputError("image_too_large", f"declared size is a decompression bomb: {exc}") from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         raise InputError("image_corrupt", f"cannot decode the {fmt} data: {exc}") from None
     return _finish(rgb, (width, height), fmt, max_side, limits)
 
@@ -324,14 +326,16 @@ def probe_video(source: VideoSource, *, limits: MediaLimits = MEDIA) -> VideoInf
 
 
 def load_clip(source: VideoSource, *, max_side: int | None = 640, stride: int = 1,
-              limits: MediaLimits = MEDIA) -> Clip:
+              target_frames: int | None = None, limits: MediaLimits = MEDIA) -> Clip:
     """Decode a clip once: every ``stride``-th frame, RGB, downscaled to ``max_side``.
 
-    Skipped frames are only demuxed and decoded (``grab``), not converted,
-    which is what makes sparse sampling cheap. Rotation metadata is applied.
+    ``target_frames`` picks the stride from the declared frame count so that
+    about that many frames, evenly spaced, are kept. Skipped frames are only
+    decoded (``grab``), not converted, which is what makes sparse sampling
+    cheap. Rotation metadata is applied.
     """
-    if stride < 1:
-        raise InputError("usage_error", "stride must be >= 1")
+    if stride < 1 or (target_frames is not None and target_frames < 1):
+        raise InputError("usage_error", "stride and target_frames must be >= 1")
     frames: list[np.ndarray] = []
     stamps: list[float] = []
     indexes: list[int] = []
@@ -342,6 +346,8 @@ def load_clip(source: VideoSource, *, max_side: int | None = 640, stride: int = 
                 raise InputError("video_corrupt", "the container cannot be opened or holds no video stream")
             info = _probe(cap, container, size)
             _check_limits(info, limits)
+            if target_frames is not None:
+                stride = max(1, info.frame_count // target_frames) if info.frame_count else stride
             index = 0
             scale = 1.0
             while True:
