@@ -63,7 +63,35 @@ _DOCUMENT: dict[str, str] = {
 }
 
 # --- OCR, MRZ, NIR and cross-checks (ocr/) --------------------------------------
-_OCR: dict[str, str] = {}
+_OCR: dict[str, str] = {
+    "mrz_not_found": "no machine-readable zone found in the image",
+    "mrz_unreadable": "an MRZ was located but its characters could not be read reliably",
+    "mrz_format_unknown": "the MRZ lines have no known shape (TD1 3x30, TD2 2x36, TD3 2x44, old French card 2x36)",
+    "mrz_characters": "the MRZ contains characters outside A-Z, 0-9 and <",
+    "mrz_check_digit": "an MRZ check digit is wrong (per-field validity in the checks)",
+    "mrz_date_invalid": "an MRZ date does not exist",
+    "mrz_field_invalid": "an MRZ field has an impossible value (e.g. sex)",
+    "mrz_invalid": "the MRZ is missing or invalid, so the cross-check cannot be made",
+    "mrz_surname_mismatch": "the printed surname does not match the MRZ",
+    "mrz_given_names_mismatch": "the printed given names do not match the MRZ",
+    "mrz_birth_date_mismatch": "the printed birth date does not match the MRZ",
+    "mrz_sex_mismatch": "the printed sex does not match the MRZ",
+    "mrz_document_number_mismatch": "the printed document number does not match the MRZ",
+    "mrz_expiry_mismatch": "the printed expiry date does not match the MRZ",
+    "printed_field_unreadable": "a printed field needed for the check could not be read",
+    "expiry_unknown": "the validity date of the document cannot be established",
+    "nir_invalid": "the social security number (NIR) is not valid",
+    "nir_length": "the NIR must have 15 characters (13 digits and a 2-digit key)",
+    "nir_characters": "the NIR may hold only digits (and 2A/2B as the Corsican département)",
+    "nir_sex": "the NIR's first digit (sex) is not 1 or 2 (or 3, 4, 7, 8 for provisional numbers)",
+    "nir_month": "the NIR's birth month does not exist",
+    "nir_key": "the NIR's 2-digit key does not match the number",
+    "nir_not_found": "no valid NIR could be read on the carte Vitale",
+    "nir_sex_mismatch": "the sex in the NIR differs from the identity document's",
+    "nir_birth_mismatch": "the birth year or month in the NIR differs from the identity document's",
+    "account_name_mismatch": "the names on the document differ from the account holder's",
+    "ocr_engine_unavailable": "no OCR engine (tesserocr or pytesseract with tesseract) is installed",
+}
 
 # --- liveness (liveness/) --------------------------------------------------------
 _LIVENESS: dict[str, str] = {
