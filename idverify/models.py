@@ -115,7 +115,9 @@ def verify_all() -> dict[str, str]:
 # Generated models: manifest name -> "module:function" that (re)builds the file
 # from installed packages (no download). ``python -m idverify.models build``
 # runs each builder whose output is missing.
-BUILDERS: dict[str, str] = {}
+BUILDERS: dict[str, str] = {
+    "dlib_face_recognition_resnet_model_v1_onnx": "idverify.face.fast_encoder:build_model",
+}
 
 
 def build_missing() -> list[str]:

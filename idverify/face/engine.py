@@ -183,11 +183,13 @@ _default_lock = threading.Lock()
 
 
 def default_engine() -> FaceEngine:
-    """The process-wide face engine, created on first use."""
+    """The process-wide face engine, created on first use (fast encoder when available, else dlib's)."""
     global _default
     with _default_lock:
         if _default is None:
-            _default = FaceRecognitionEngine()
+            from idverify.face.fast_encoder import load_fast_encoder
+
+            _default = FaceRecognitionEngine(encoder=load_fast_encoder())
         return _default
 
 
