@@ -83,3 +83,181 @@ class FaceConfig:
 
 MEDIA = MediaLimits()
 FACE = FaceConfig()
+
+
+# --- activation flow (flow/) ---------------------------------------------------------
+# Default eligible départements: DESIGN §1 (the original 8 plus the extension).
+DEFAULT_DEPARTEMENTS: tuple[str, ...] = (
+    "01", "03", "04", "05", "06", "07", "13", "15", "26", "38", "42",
+    "44", "63", "67", "69", "71", "72", "73", "76", "83", "84",
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FlowConfig:
+    """Activation flow limits (:mod:`idverify.flow`): codes, attempts, deadlines, retention, KDF.
+
+    Durations are in seconds. ``scrypt_n/r/p`` are the KDF cost of the secret
+    code hash (n=2**15, r=8 → 32 MiB and ~0.1 s per hash on this machine).
+    ``sqlite_synchronous`` is ``NORMAL`` (WAL: atomic and consistent after a
+    crash; a power cut may drop the last commits) or ``FULL`` (fsync each commit).
+
+    >>> FlowConfig().email_code_max_failures
+    5
+    >>> FlowConfig(scrypt_n=1000)
+    Traceback (most recent call last):
+    ...
+    idverify.errors.UsageError: usage_error: FlowConfig.scrypt_n must be a power of two > 1
+    """
+
+    eligible_departements: tuple[str, ...] = DEFAULT_DEPARTEMENTS
+    activation_ttl: float = 24 * 3600.0  # a user-phase session older than this expires
+    email_code_ttl: float = 600.0
+    email_code_max_failures: int = 5  # wrong codes per activation before it locks
+    email_resend_interval: float = 60.0
+    email_max_sends: int = 5
+    identity_max_attempts: int = 3
+    identity_attempt_timeout: float = 600.0  # a check running longer is deemed interrupted
+    review_deadline: float = 48 * 3600.0
+    biometric_retention: float = 7 * 24 * 3600.0
+    purge_interval: float = 300.0  # the service purges opportunistically at most this often
+    scrypt_n: int = 2**15
+    scrypt_r: int = 8
+    scrypt_p: int = 1
+    max_evidence_bytes: int = 64 * 1024 * 1024  # per image
+    max_clip_bytes: int = 200 * 1024 * 1024
+    sqlite_busy_timeout: float = 60.0
+    sqlite_synchronous: str = "NORMAL"
+
+    def __post_init__(self) -> None:
+        _require_positive(self, "activation_ttl", "email_code_ttl", "email_code_max_failures",
+                          "email_max_sends", "identity_max_attempts", "identity_attempt_timeout", "review_deadline",
+                          "biometric_retention", "scrypt_r", "scrypt_p", "max_evidence_bytes",
+                          "max_clip_bytes", "sqlite_busy_timeout")
+        if self.email_resend_interval < 0 or self.purge_interval < 0:
+            raise UsageError("usage_error", "FlowConfig intervals must be >= 0")
+        if self.scrypt_n < 2 or self.scrypt_n & (self.scrypt_n - 1):
+            raise UsageError("usage_error", "FlowConfig.scrypt_n must be a power of two > 1")
+        if self.sqlite_synchronous not in ("NORMAL", "FULL"):
+            raise UsageError("usage_error", "FlowConfig.sqlite_synchronous must be NORMAL or FULL")
+        for dep in self.eligible_departements:
+            if not (len(dep) in (2, 3) and (dep.isdigit() or dep in ("2A", "2B"))):
+                raise UsageError("usage_error", f"FlowConfig.eligible_departements: bad code {dep!r}")
+
+
+FLOW = FlowConfig()
+
+
+# --- liveness (liveness/) ------------------------------------------------------------
+@dataclasses.dataclass(frozen=True, slots=True)
+class LivenessConfig:
+    """Liveness on a selfie clip (:mod:`idverify.liveness`): tracking, cue thresholds, fusion.
+
+    Thresholds are calibrated by ``benchmarks/liveness_eval.py`` on the real
+    bona fide clips of ``shared/data/labels/liveness.csv`` and on synthetic
+    attacks from :mod:`idverify.synth.clips` (see ``provenance`` and
+    ``benchmarks/RESULTS.md`` ``## liveness``). Distances are in inter-ocular
+    distances (IOD), angles in degrees, durations in seconds.
+
+    >>> LIVENESS.max_side
+    640
+    >>> LivenessConfig(blink_ratio=1.5)
+    Traceback (most recent call last):
+    ...
+    idverify.errors.UsageError: usage_error: LivenessConfig.blink_ratio must be in [0, 1]
+    """
+
+    # decoding and tracking
+    max_side: int = 640  # frames are decoded at most this large
+    detect_side: int = 320  # first detection pass at this long side (escalates when no face)
+    redetect_every: int = 10  # frames between detections while tracking
+    max_jump_iod: float = 0.6  # landmark jump between frames that triggers a re-detection
+    min_tracked_fraction: float = 0.6  # below this share of frames with a face: face_lost
+    second_face_ratio: float = 0.5  # another face at least this fraction of the main face's side ...
+    second_face_min_detections: int = 2  # ... seen on at least this many detection frames: multiple_faces
+    # blinks (eye aspect ratio relative to a rolling open-eye baseline)
+    blink_ratio: float = 0.72  # EAR / baseline below this at the bottom of a blink
+    blink_max_duration: float = 0.7  # longer closures are not blinks
+    baseline_window: float = 1.5  # seconds, rolling high-percentile window
+    min_blinks: int = 1
+    # head motion and 3-D structure
+    min_motion: float = 0.05  # 90th pct. of non-similarity shape change (IOD) to judge the structure
+    min_parallax: float = 0.045  # 90th pct. nose-tip parallax against the contour (IOD) for a 3-D face
+    planar_ratio: float = 0.25  # parallax / motion below this with enough motion: planar_motion
+    # screen and print
+    max_screen_score: float = 0.5
+    max_print_score: float = 0.5
+    # identity continuity
+    identity_frames: int = 3  # frames encoded along the clip
+    max_identity_drift: float = 0.5  # largest embedding distance between any two of them
+    # injection hints
+    frozen_min_seconds: float = 0.5  # a run of identical frames longer than this: frozen_frames
+    frozen_max_diff: float = 0.35  # mean abs grey difference (0-255, 48x48 thumbnails) for "identical"
+    loop_min_frames: int = 8  # repeated run at least this long (and 0.3 s): looped_frames
+    # audio
+    audio_min_voiced: float = 0.25  # share of frames with voice energy to judge lip sync
+    min_audio_corr: float = 0.1
+    # active challenge
+    challenge_window: float = 12.0  # the actions must all happen within this many seconds of the clip's start
+    challenge_yaw: float = 15.0  # degrees away from the starting pose for a turn
+    challenge_pitch: float = 12.0
+    challenge_mouth: float = 0.35  # inner-lip opening (IOD) for open_mouth
+    # fusion
+    provenance: str = "initial defaults; calibration pending (benchmarks/liveness_eval.py)"
+
+    def __post_init__(self) -> None:
+        _require_positive(self, "max_side", "detect_side", "redetect_every", "max_jump_iod", "blink_max_duration",
+                          "baseline_window", "min_motion", "min_parallax", "identity_frames", "max_identity_drift",
+                          "frozen_min_seconds", "loop_min_frames", "challenge_window", "challenge_yaw",
+                          "challenge_pitch", "challenge_mouth", "second_face_min_detections")
+        _require_fraction(self, "blink_ratio", "min_tracked_fraction", "second_face_ratio", "planar_ratio",
+                          "max_screen_score", "max_print_score", "audio_min_voiced")
+        if self.min_blinks < 0:
+            raise UsageError("usage_error", "LivenessConfig.min_blinks must be >= 0")
+
+
+LIVENESS = LivenessConfig()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DocumentConfig:
+    """ID card capture checks (:mod:`idverify.document`): search, quality and tilt thresholds.
+
+    Thresholds are calibrated with ``benchmarks/document_checks.py`` on the
+    synthetic captures and the real specimens (see ``threshold_provenance``).
+    """
+
+    decode_side: int = 1000  # photos are decoded at most this large (JPEG DCT scaling)
+    search_side: int = 640  # the card is searched at this size, then refined at decode size
+    rectified_width: int = 1011  # rectified cards: 300 dpi for ID-1 (layout.ID1_SIZE_PX)
+    min_warp_source_width: float = 700.0  # decode again larger when the card is narrower than this
+    focal_factor: float = 0.8  # default focal length / longer image side (phone main camera)
+    min_edge_support: float = 0.55  # weakest side's fraction of edge pixels
+    max_aspect_error: float = 0.16  # |log(aspect / card aspect)|
+    min_area_fraction: float = 0.06  # the card's share of the frame below which it is too small
+    border_margin: float = 0.004  # corners this far outside the frame (fraction of the side) = cut off
+    min_card_width_px: float = 500.0  # card width in original pixels (low_resolution below)
+    min_sharpness: float = 0.35
+    min_brightness: float = 60.0  # median card luminance (0-255)
+    max_clipped: float = 0.12  # fraction of the card at 252+ (overexposed)
+    max_glare_zone: float = 0.06  # fraction of a zone under specular glare
+    min_side_score: float = 0.5
+    min_template_score: float = 0.5
+    min_tilt_deg: float = 12.0
+    max_tilt_deg: float = 65.0
+    min_same_card: float = 0.45  # normalised correlation of portrait/field structure, flat vs tilted
+    min_ovd_response: float = 2.0  # OVD colour change / non-OVD colour change after photometric fit
+    max_screen_score: float = 6.0
+    min_saturation: float = 0.06  # photocopies are grey
+    threshold_provenance: str = "uncalibrated default"
+
+    def __post_init__(self) -> None:
+        _require_positive(self, "decode_side", "search_side", "rectified_width", "focal_factor",
+                          "min_card_width_px", "max_tilt_deg")
+        _require_fraction(self, "min_edge_support", "min_area_fraction", "max_clipped", "max_glare_zone",
+                          "border_margin")
+        if self.min_tilt_deg >= self.max_tilt_deg:
+            raise UsageError("usage_error", "DocumentConfig.min_tilt_deg must be < max_tilt_deg")
+
+
+DOCUMENT = DocumentConfig()

@@ -60,6 +60,20 @@ _DOCUMENT: dict[str, str] = {
     "print_recapture": "the card is a print on paper (halftone, no optically variable response)",
     "portrait_substituted": "the card portrait does not match the ghost portrait",
     "document_expired": "the document is past its validity date",
+    "card_too_small": "the card fills too little of the frame: move the camera closer",
+    "low_resolution": "too few pixels across the card to read it",
+    "underexposed": "the card is too dark",
+    "overexposed": "the card is too bright (washed out, clipped highlights)",
+    "glare_on_portrait": "a glare spot covers the portrait",
+    "glare_on_fields": "a glare spot covers the printed fields",
+    "wrong_side": "this photo does not show the expected side of the card",
+    "sides_swapped": "the recto and verso photos are swapped",
+    "same_side_twice": "the recto and verso photos show the same side",
+    "mixed_cards": "the photos show different cards (type or holder)",
+    "unknown_document": "not a document idverify knows (CNIe, old French ID card, carte Vitale)",
+    "template_mismatch": "the card's zones are not where its type puts them (wrong card type or edited layout)",
+    "tilt_not_same_card": "the tilted photo does not show the same card as the recto",
+    "tilt_angle_out_of_range": "the tilted photo is not tilted enough (or too much) to show the hologram",
 }
 
 # --- OCR, MRZ, NIR and cross-checks (ocr/) --------------------------------------
