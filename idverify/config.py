@@ -62,9 +62,11 @@ class FaceConfig:
     ``target_fmr`` (see ``threshold_provenance``).
     """
 
-    threshold: float = 0.50
+    threshold: float = 0.549
     target_fmr: float = 0.001
-    threshold_provenance: str = "uncalibrated default"
+    threshold_provenance: str = (
+        "FMR <= 1e-3 on 6.5 M cross-identity LFW-pool comparisons (3,613 images of shared/data "
+        "labels/face_pairs.csv, pool lfw); FNMR 7.8 % there; benchmarks/face_accuracy.py, 2026-11-27")
     min_face_px: int = 40  # inter-ocular-free proxy: detected box side in pixels
     reference_upsample: int = 1  # HOG upsampling for small card portraits
     reference_jitters: int = 1
