@@ -29,7 +29,6 @@ import importlib
 import math
 import os
 import tempfile
-import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -226,7 +225,6 @@ class OnnxChipEncoder:
         self._session = ort.InferenceSession(str(self.path), sess_options=options,
                                              providers=["CPUExecutionProvider"])
         self._batch = max(1, batch)
-        self._lock = threading.Lock()
         self.name = f"dlib-resnet-v1 onnxruntime {ort.__version__}"
 
     def _run(self, chips: np.ndarray) -> np.ndarray:
@@ -255,9 +253,11 @@ def _as_chip(chip: np.ndarray) -> np.ndarray:
     return chip
 
 
-def load_fast_encoder(threads: int | None = None) -> OnnxChipEncoder | None:
+def load_fast_encoder(threads: int | None = 1) -> OnnxChipEncoder | None:
     """The onnxruntime encoder, or ``None`` when onnxruntime or the converted model is unavailable.
 
+    One intra-op thread by default: ~4 ms a face already, and on a shared 2-core host a second
+    spinning thread made it slower, not faster (benchmarks/RESULTS.md, ``## face encoder``).
     A converted file that fails its sha256 check is reported with a warning (and not used).
     """
     try:
