@@ -76,7 +76,10 @@ class SqliteAccountDirectory:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
-        with self._conn() as conn:
+        conn = self._conn()
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        with conn:
             conn.execute("CREATE TABLE IF NOT EXISTS accounts (account_id TEXT PRIMARY KEY,"
                          " email TEXT NOT NULL, surname TEXT NOT NULL, given_names TEXT NOT NULL,"
                          " birth_date TEXT, nir TEXT)")
@@ -89,12 +92,12 @@ class SqliteAccountDirectory:
             self._local.conn = conn
         return conn
 
-    def add(self, account: Account) -> None:
-        """Insert or replace an account."""
+    def add(self, *accounts: Account) -> None:
+        """Insert or replace accounts (one transaction)."""
         with self._conn() as conn:
-            conn.execute("INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?, ?, ?)",
-                         (account.account_id, account.email, account.surname, account.given_names,
-                          account.birth_date, account.nir))
+            conn.executemany("INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?, ?, ?)",
+                             [(a.account_id, a.email, a.surname, a.given_names, a.birth_date, a.nir)
+                              for a in accounts])
 
     def lookup(self, login: str) -> Account | None:
         if not isinstance(login, str) or not login.strip():
