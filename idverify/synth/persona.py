@@ -4,18 +4,18 @@ Everything is drawn from a numpy ``Generator``: the same seed gives the same
 persona. Names carry French accents on the card and are transliterated for
 the MRZ (É → E, Ç → C, Œ → OE; hyphens, spaces and apostrophes → ``<``). The
 NIR agrees with the sex, birth year, birth month and birth département and
-has a valid key; the carte Vitale number is that NIR.
+has a valid key; the carte Vitale number is that NIR (key and grouping from
+:mod:`idverify.ocr.nir`).
 
 >>> import numpy as np
 >>> p = make_persona(np.random.default_rng(7), sex="F")
 >>> p.sex, p.nir[0], p.nir[1:3] == p.birth_date[2:4], p.nir[3:5] == p.birth_date[5:7]
 ('F', '2', True, True)
->>> nir_key(p.nir[:13]) == p.nir[13:]
+>>> from idverify.ocr.nir import is_valid
+>>> is_valid(p.nir)
 True
 >>> mrz_name("Lefèvre-Châtelain")
 'LEFEVRE<CHATELAIN'
->>> format_nir("269054958815780")
-'2 69 05 49 588 157 80'
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from idverify.ocr.nir import calc_check_digits as nir_key
+from idverify.ocr.nir import format as format_nir
 from idverify.results import to_jsonable
 
 # --- name and place tables (fictional combinations) -------------------------------------------
@@ -69,22 +71,6 @@ DOC_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"  # CNIe numbers avoid I and O
 
 
 # --- small number helpers ---------------------------------------------------------------------
-
-
-def nir_key(first13: str) -> str:
-    """The 2-digit NIR key: 97 - (n mod 97), Corsica 2A/2B read as 19/18.
-
-    >>> nir_key("2951099126111"), nir_key("253072B073004"), nir_key("253072A073004")
-    ('93', '70', '43')
-    """
-    dep = first13[5:7].upper()
-    digits = first13[:5] + {"2A": "19", "2B": "18"}.get(dep, dep) + first13[7:]
-    return f"{97 - int(digits) % 97:02d}"
-
-
-def format_nir(nir: str) -> str:
-    """NIR grouped as printed on the carte Vitale: ``S YY MM DD CCC OOO KK``."""
-    return " ".join((nir[0], nir[1:3], nir[3:5], nir[5:7], nir[7:10], nir[10:13], nir[13:15]))
 
 
 def mrz_name(text: str) -> str:

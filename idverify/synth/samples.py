@@ -173,16 +173,18 @@ def _plan() -> list[_Spec]:
         _Spec("fields_mismatch_tilted", "genuine", c, r, "fields_mismatch", tilt=30.0, camera=tilted(30.0),
               expected={**recto_checks, "fields_mrz": (False, "mrz_birth_date_mismatch"), "hologram": (True, None)}),
         # the old card (1995-2021): valid (persona "legacy") and expired (persona "expired")
-        _Spec("legacy_cni_recto", "legacy", o, r, camera=flat, expected={**recto_checks, "mrz": (True, None)}),
+        _Spec("legacy_cni_recto", "legacy", o, r, camera=flat,
+              expected={**recto_checks, "mrz": (True, None), "validity": (True, None)}),
         _Spec("legacy_cni_verso", "legacy", o, s, camera=flat, expected={**_ok(*_BASE), "validity": (True, None)}),
         _Spec("legacy_cni_tilted", "legacy", o, r, tilt=35.0, camera=tilted(35.0),
-              expected={**recto_checks, "mrz": (True, None), "hologram": (True, None)}),
-        _Spec("expired_cni_recto", "expired", o, r, "expired", camera=flat,
-              expected={**recto_checks, "mrz": (True, None)}),
+              expected={**recto_checks, "mrz": (True, None), "hologram": (True, None), "validity": (True, None)}),
+        _Spec("expired_cni_recto", "expired", o, r, "expired", camera=flat,  # MRZ: issued YYMM + birth date
+              expected={**recto_checks, "mrz": (True, None), "validity": (False, "document_expired")}),
         _Spec("expired_cni_verso", "expired", o, s, "expired", camera=flat,
               expected={**_ok(*_BASE), "validity": (False, "document_expired")}),
         _Spec("expired_cni_tilted", "expired", o, r, "expired", tilt=30.0, camera=tilted(30.0),
-              expected={**recto_checks, "mrz": (True, None), "hologram": (True, None)}),
+              expected={**recto_checks, "mrz": (True, None), "hologram": (True, None),
+                        "validity": (False, "document_expired")}),
         # capture defects
         _Spec("cut_off_recto", "genuine", c, r, "cut_off", camera={**flat, "card_scale": 0.7, "center": (0.86, 0.5)},
               fit=False, expected={"card_found": (True, None), "capture_quality": (False, "card_cut_off")}),
