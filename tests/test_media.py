@@ -75,6 +75,9 @@ def _png_with_declared_size(width: int, height: int) -> bytes:
 
 
 def test_bad_images(gradient_rgb: np.ndarray, tmp_path: Path) -> None:
+    from idverify.face.engine import default_engine
+
+    default_engine()  # face_recognition's import flips a Pillow global; truncation must still be caught
     good = jpeg_bytes(gradient_rgb)
     assert _reason(lambda: load_image(b"")) == "input_empty"
     assert _reason(lambda: load_image(b"GIF89a" + b"\0" * 64)) == "image_format_unsupported"

@@ -131,12 +131,19 @@ class FaceRecognitionEngine:
         for name in ("shape_predictor_68_face_landmarks", "shape_predictor_5_face_landmarks",
                      "dlib_face_recognition_resnet_model_v1", "mmod_human_face_detector"):
             model_path(name)  # raises ModelError naming the fix when missing or altered
+        from PIL import ImageFile
+
+        truncated_flag = ImageFile.LOAD_TRUNCATED_IMAGES
         try:
             import dlib
             import face_recognition.api as fr_api
         except (ImportError, SystemExit) as exc:  # face_recognition quit()s when models are missing
             raise EngineError("engine_error",
                               f"face_recognition is not importable ({exc}); run scripts/setup.sh") from None
+        finally:
+            # face_recognition's import sets Pillow's global LOAD_TRUNCATED_IMAGES = True, which would
+            # make every later truncated JPEG decode silently; put the host's setting back.
+            ImageFile.LOAD_TRUNCATED_IMAGES = truncated_flag
         self._dlib = dlib
         self._detector = fr_api.face_detector
         self._pose68 = fr_api.pose_predictor_68_point
