@@ -190,3 +190,9 @@ def markdown_table() -> str:
     rows = ["| code | meaning |", "|---|---|"]
     rows += [f"| `{code}` | {text} |" for code, text in sorted(REASONS.items())]
     return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":  # python -m idverify.reasons > docs/REASONS.md
+    print("# Reason codes\n\nGenerated from `idverify/reasons.py` by `python -m idverify.reasons > docs/REASONS.md`;"
+          " a test keeps the two equal.\n")
+    print(markdown_table(), end="")

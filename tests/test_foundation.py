@@ -109,3 +109,8 @@ def test_altered_or_missing_model_names_the_fix(tmp_path: Path, monkeypatch: pyt
         assert missing.value.reason == "model_missing" and "setup.sh" in missing.value.message
     finally:
         models.manifest.cache_clear()
+
+
+def test_reason_table_document_is_up_to_date() -> None:
+    doc = (PACKAGE.parent / "docs" / "REASONS.md").read_text(encoding="utf-8")
+    assert doc.endswith(markdown_table()), "regenerate: python -m idverify.reasons > docs/REASONS.md"
