@@ -120,14 +120,20 @@ def _main_faces(boxes: list[Box]) -> list[Box]:
     return sorted((b for b in boxes if b.side >= _SECONDARY_FACE * largest), key=lambda b: -b.side)
 
 
-def _find_faces(engine: FaceEngine, pixels: np.ndarray, config: FaceConfig, upsample_small: bool,
-                timer: _Timer) -> list[Box]:
-    """Faces in full-resolution coordinates, detected on a reduced grey copy."""
+def _find_faces(engine: FaceEngine, pixels: np.ndarray, config: FaceConfig, single_image: bool,
+                timer: _Timer, upsample: int = 0) -> list[Box]:
+    """Faces in full-resolution coordinates, detected on a reduced grey copy.
+
+    For a single image (not a clip frame), what HOG misses is searched again
+    with upsampling, then with the CNN detector.
+    """
     small, factor = _downscale(_gray(pixels), config.clip_detect_side)
     with timer.stage("detect"):
-        boxes = engine.detect(small, 0)
-        if not boxes and upsample_small:
+        boxes = engine.detect(small, upsample)
+        if not boxes and single_image:
             boxes = engine.detect(small, config.reference_upsample)
+        if not boxes and single_image:  # expressions, hair, glasses: the slower CNN detector, once
+            return _main_faces(engine.detect_precise(pixels))
     return [b.scaled(1.0 / factor) for b in _main_faces(boxes)]
 
 
@@ -150,7 +156,7 @@ def _reference(engine: FaceEngine, source: ImageSource, config: FaceConfig,
     """Embedding of the reference face, the number of faces, or a failed check."""
     with timer.stage("decode"):
         pixels = load_image(source, max_side=_IMAGE_SIDE).pixels
-    faces = _find_faces(engine, pixels, config, upsample_small=True, timer=timer)
+    faces = _find_faces(engine, pixels, config, single_image=True, timer=timer)
     if not faces:
         return None, 0, Check("reference_face", False, "no_face_reference")
     if len(faces) > 1:
@@ -171,7 +177,7 @@ def _probe_image(engine: FaceEngine, source: ImageSource, config: FaceConfig,
                  timer: _Timer) -> tuple[list[_Candidate], int, Check]:
     with timer.stage("decode"):
         pixels = load_image(source, max_side=_IMAGE_SIDE).pixels
-    faces = _find_faces(engine, pixels, config, upsample_small=True, timer=timer)
+    faces = _find_faces(engine, pixels, config, single_image=True, timer=timer)
     if not faces:
         return [], 0, Check("probe_face", False, "no_face_probe")
     if len(faces) > 1:
@@ -200,7 +206,7 @@ def _probe_clip(engine: FaceEngine, clip: Clip, config: FaceConfig,
         if sum(c.eyes_open for c in candidates) >= wanted:
             break
         examined.append(clip.indexes[i])
-        faces = _find_faces(engine, clip.frames[i], config, upsample_small=False, timer=timer)
+        faces = _find_faces(engine, clip.frames[i], config, single_image=False, timer=timer)
         most_faces = max(most_faces, len(faces))
         if len(faces) > 1:
             several += 1
@@ -212,6 +218,12 @@ def _probe_clip(engine: FaceEngine, clip: Clip, config: FaceConfig,
             continue
         quality, eyes_open = _quality(engine, clip.frames[i], faces[0], timer)
         candidates.append(_Candidate(clip.indexes[i], clip.frames[i], faces[0], quality, eyes_open))
+    if not candidates and not several:  # small faces (far from the camera): the sharpest frames, upsampled
+        for i in order[:2]:
+            faces = _find_faces(engine, clip.frames[i], config, single_image=False, timer=timer, upsample=1)
+            if len(faces) == 1 and faces[0].side >= config.min_face_px:
+                quality, eyes_open = _quality(engine, clip.frames[i], faces[0], timer)
+                candidates.append(_Candidate(clip.indexes[i], clip.frames[i], faces[0], quality, eyes_open))
     evidence = {"frames_examined": examined, "frames_with_several_faces": several, "frames_face_too_small": small}
     if several and several >= len(candidates):
         return [], most_faces, tuple(examined), Check("probe_face", False, "multiple_faces_probe", evidence=evidence)

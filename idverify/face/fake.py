@@ -67,6 +67,10 @@ class FakeEngine:
             boxes.append(Box(left, 0, left + side, side, score=1.0 - 0.1 * i))
         return boxes
 
+    def detect_precise(self, image: np.ndarray) -> list[Box]:
+        """The same faces as :meth:`detect` (the fake has one detector)."""
+        return self.detect(image)
+
     def landmarks(self, image: np.ndarray, box: Box) -> np.ndarray:
         """A frontal 68-point layout inside ``box``; eyes closed when the frame's marker says so."""
         points = np.zeros((68, 2))
