@@ -34,9 +34,17 @@ def _match(args: argparse.Namespace) -> Outcome:
 
 
 def _liveness(args: argparse.Namespace) -> Outcome:
+    import os
+
     from idverify.liveness import check_liveness
 
-    result = check_liveness(args.clip)
+    secret = None
+    if args.challenge:
+        key = os.environ.get("IDVERIFY_CHALLENGE_SECRET", "")
+        if not key:
+            raise UsageError("usage_error", "--challenge needs the signing secret in $IDVERIFY_CHALLENGE_SECRET")
+        secret = key.encode("utf-8")
+    result = check_liveness(args.clip, challenge=args.challenge, secret=secret)
     return result.live, result
 
 
@@ -105,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("probe")
     p = add("liveness", _liveness, "decide whether a selfie clip shows a live person")
     p.add_argument("clip")
+    p.add_argument("--challenge", help="challenge token (secret in $IDVERIFY_CHALLENGE_SECRET)")
     p = add("mrz", _mrz, "find, read and validate the MRZ of an ID document photo")
     p.add_argument("image")
     p = add("nir", _nir, "validate and format a French social security number")

@@ -187,11 +187,12 @@ class LivenessConfig:
     min_parallax: float = 0.045  # 90th pct. nose-tip parallax against the contour (IOD) for a 3-D face
     planar_ratio: float = 0.25  # parallax / motion below this with enough motion: planar_motion
     # screen and print
-    max_screen_score: float = 0.5
-    max_print_score: float = 0.5
+    max_screen_score: float = 0.5  # fused screen/print score (0..1) at or above which the clip is an attack
+    surface_peak_scale: float = 8.0  # periodic spectral peak (log units) at the decision point
+    surface_glare_scale: float = 0.2  # share of the face clipped white (median over frames) at the decision point
     # identity continuity
     identity_frames: int = 3  # frames encoded along the clip
-    max_identity_drift: float = 0.5  # largest embedding distance between any two of them
+    max_identity_drift: float = 0.6  # largest embedding distance between any two of them
     # injection hints
     frozen_min_seconds: float = 0.5  # a run of identical frames longer than this: frozen_frames
     frozen_max_diff: float = 0.35  # mean abs grey difference (0-255, 48x48 thumbnails) for "identical"
@@ -211,9 +212,10 @@ class LivenessConfig:
         _require_positive(self, "max_side", "detect_side", "redetect_every", "max_jump_iod", "blink_max_duration",
                           "baseline_window", "min_motion", "min_parallax", "identity_frames", "max_identity_drift",
                           "frozen_min_seconds", "loop_min_frames", "challenge_window", "challenge_yaw",
-                          "challenge_pitch", "challenge_mouth", "second_face_min_detections")
+                          "challenge_pitch", "challenge_mouth", "second_face_min_detections", "surface_peak_scale",
+                          "surface_glare_scale")
         _require_fraction(self, "blink_ratio", "min_tracked_fraction", "second_face_ratio", "planar_ratio",
-                          "max_screen_score", "max_print_score", "audio_min_voiced")
+                          "max_screen_score", "audio_min_voiced")
         if self.min_blinks < 0:
             raise UsageError("usage_error", "LivenessConfig.min_blinks must be >= 0")
 
@@ -229,10 +231,10 @@ class DocumentConfig:
     synthetic captures and the real specimens (see ``threshold_provenance``).
     """
 
-    decode_side: int = 1000  # photos are decoded at most this large (JPEG DCT scaling)
+    decode_side: int = 800  # photos are decoded at the largest 1/2^k JPEG reduction at least this large
     search_side: int = 640  # the card is searched at this size, then refined at decode size
     rectified_width: int = 1011  # rectified cards: 300 dpi for ID-1 (layout.ID1_SIZE_PX)
-    min_warp_source_width: float = 700.0  # decode again larger when the card is narrower than this
+    min_warp_source_width: float = 520.0  # decode again larger when the card is narrower than this
     focal_factor: float = 0.8  # default focal length / longer image side (phone main camera)
     min_edge_support: float = 0.55  # weakest side's fraction of edge pixels
     max_aspect_error: float = 0.16  # |log(aspect / card aspect)|
@@ -263,3 +265,31 @@ class DocumentConfig:
 
 
 DOCUMENT = DocumentConfig()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OCRConfig:
+    """MRZ reader and printed-field OCR.
+
+    ``glyph_unsure_margin``: a glyph whose margin (0 = tie, 1 = certain) to
+    the runner-up character is below this is "unsure": its runner-up is the
+    only repair the MRZ parser may try there, and Tesseract is asked when
+    the reading is not valid. Chosen on rendered OCR-B lines (see
+    ``benchmarks/RESULTS.md`` ## ocr).
+    """
+
+    glyph_unsure_margin: float = 0.06
+    tesseract_fallback: bool = True
+    mrz_max_side: int = 1600  # images are decoded at most this large for the MRZ search
+    mrz_min_width: int = 800  # smaller images (tight MRZ crops) are upscaled to this width
+    printed_lang: str = "fra"
+    adult_card_years: int = 15  # old French card issued to an adult from 2004-01-02
+    minor_card_years: int = 10
+    name_similarity: float = 0.85  # printed vs MRZ / account names (accent-folded, ratio)
+
+    def __post_init__(self) -> None:
+        _require_fraction(self, "glyph_unsure_margin", "name_similarity")
+        _require_positive(self, "mrz_max_side", "mrz_min_width", "adult_card_years", "minor_card_years")
+
+
+OCR = OCRConfig()

@@ -1,0 +1,150 @@
+"""Head movement and 3-D structure from the landmark track.
+
+* ``head_pose``: yaw / pitch / roll over time (range and smoothness), evidence only.
+* ``structure``: does the face move like a head or like a flat picture? For
+  pairs of frames, a homography is fitted on the outer face points (upper
+  contour, eye corners) and used to predict the nose; a flat picture (held,
+  tilted, bent a little, or on a screen seen at an angle) is explained by the
+  homography, a real head turning is not: the nose tip shows parallax against
+  the contour. ``motion`` is how much the outer points moved beyond a
+  similarity (rotation, scale, shift), i.e. how informative the pair is.
+
+>>> import numpy as np
+>>> from idverify.liveness.signals import MODEL_POINTS
+>>> flat = np.random.default_rng(0).uniform(0, 100, (68, 2))
+>>> tilt = np.array([[1.1, 0.1, 5.0], [0.05, 0.9, 3.0], [1e-3, 5e-4, 1.0]])
+>>> moved = np.c_[flat, np.ones(68)] @ tilt.T
+>>> moved = moved[:, :2] / moved[:, 2:]
+>>> motion, parallax = pair_structure(flat, moved)
+>>> motion > 0.05, parallax < 1e-6
+(True, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from idverify.config import LIVENESS, LivenessConfig
+from idverify.face.geometry import interocular_distance
+from idverify.liveness.signals import Signals
+from idverify.results import Check
+
+OUTER = [0, 1, 2, 3, 13, 14, 15, 16, 36, 39, 42, 45]  # upper contour and eye corners
+NOSE = [30, 31, 33, 35, 29]  # tip, nostrils, lower bridge
+
+
+def _similarity_residual(src: np.ndarray, dst: np.ndarray) -> float:
+    matrix, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
+    if matrix is None:
+        return float("nan")
+    mapped = src @ matrix[:, :2].T + matrix[:, 2]
+    return float(np.sqrt(np.mean(np.sum((mapped - dst) ** 2, axis=1))))
+
+
+def pair_structure(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(motion, parallax) between two 68-point shapes, in inter-ocular distances.
+
+    ``motion``: RMS residual of the outer points after the best similarity.
+    ``parallax``: RMS error of the nose predicted by the homography of the outer points.
+    """
+    iod = max((interocular_distance(a) + interocular_distance(b)) / 2.0, 1e-6)
+    src, dst = a[OUTER].astype(np.float64), b[OUTER].astype(np.float64)
+    motion = _similarity_residual(src, dst) / iod
+    homography, _ = cv2.findHomography(src, dst, 0)
+    if homography is None:
+        return motion, float("nan")
+    nose = np.c_[a[NOSE], np.ones(len(NOSE))] @ homography.T
+    predicted = nose[:, :2] / nose[:, 2:]
+    parallax = float(np.sqrt(np.mean(np.sum((predicted - b[NOSE]) ** 2, axis=1)))) / iod
+    return motion, parallax
+
+
+def structure_check(landmarks: np.ndarray, config: LivenessConfig = LIVENESS,
+                    indexes: Sequence[int] | None = None, samples: int = 24) -> Check:
+    """``structure``: 3-D parallax of the nose when the face moved out of plane.
+
+    Passes when the face moved enough to judge (``motion`` ≥ ``min_motion``)
+    and the nose parallax is that of a head (≥ ``min_parallax`` and not a
+    small fraction of the motion). Fails with ``planar_motion`` when it moved
+    but like a flat surface, with ``no_head_motion`` when it hardly moved.
+    """
+    valid = np.flatnonzero(~np.isnan(landmarks[:, 0, 0]))
+    picks = np.linspace(0, len(valid) - 1, min(samples, len(valid))).round().astype(int)
+    chosen = valid[picks] if len(valid) else valid
+    motions, parallaxes, pairs = [], [], []
+    for i, a in enumerate(chosen):
+        for b in chosen[i + 1:]:
+            m, p = pair_structure(landmarks[a], landmarks[b])
+            if np.isfinite(m) and np.isfinite(p):
+                motions.append(m)
+                parallaxes.append(p)
+                pairs.append((int(a), int(b)))
+    def frame(pos: int) -> int:
+        return int(indexes[pos]) if indexes is not None else pos
+
+    if not motions:
+        return Check("structure", passed=False, reason="no_head_motion", score=0.0, threshold=config.min_parallax,
+                     evidence={"pairs": 0})
+    mo, pa = np.asarray(motions), np.asarray(parallaxes)
+    motion = float(np.percentile(mo, 90))
+    # parallax where the face moved most: among the top 20 % most informative pairs
+    top = mo >= np.percentile(mo, 80)
+    parallax = float(np.median(pa[top]))
+    best = int(np.argmax(np.where(top, pa, -1.0)))
+    ratio = parallax / motion if motion > 0 else 0.0
+    evidence = {
+        "motion_iod": round(motion, 4),
+        "parallax_iod": round(parallax, 4),
+        "parallax_over_motion": round(ratio, 3),
+        "pairs": len(pairs),
+        "frames": [frame(pairs[best][0]), frame(pairs[best][1])],
+        "min_motion": config.min_motion,
+        "planar_ratio": config.planar_ratio,
+    }
+    if motion < config.min_motion and parallax < config.min_parallax:
+        return Check("structure", passed=False, reason="no_head_motion", score=parallax,
+                     threshold=config.min_parallax, evidence=evidence)
+    passed = parallax >= config.min_parallax and ratio >= config.planar_ratio
+    return Check("structure", passed=passed, reason=None if passed else "planar_motion", score=parallax,
+                 threshold=config.min_parallax, evidence=evidence)
+
+
+def head_pose_check(signals: Signals, timestamps: Sequence[float] | np.ndarray, config: LivenessConfig = LIVENESS,
+                    indexes: Sequence[int] | None = None) -> Check:
+    """``head_pose``: yaw/pitch/roll range (5th-95th percentile) and smoothness, in degrees.
+
+    Passes when yaw or pitch spans at least ``challenge_pitch / 2`` degrees;
+    the smoothness (median absolute second difference per frame) and the
+    frames of the extreme poses are evidence.
+    """
+    ok = ~np.isnan(signals.yaw)
+    stamps = np.asarray(timestamps, dtype=np.float64)
+    if ok.sum() < 3:
+        return Check("head_pose", passed=False, reason="no_head_motion", score=0.0,
+                     threshold=config.challenge_pitch / 2.0, evidence={"frames": []})
+
+    def frame(pos: int) -> int:
+        return int(indexes[pos]) if indexes is not None else pos
+
+    ranges = {}
+    for name in ("yaw", "pitch", "roll"):
+        values = getattr(signals, name)[ok]
+        ranges[name] = float(np.percentile(values, 95) - np.percentile(values, 5))
+    yaw = signals.yaw[ok]
+    jitter = float(np.median(np.abs(np.diff(yaw, 2)))) if len(yaw) > 3 else 0.0
+    speed = np.abs(np.diff(yaw)) / np.maximum(np.diff(stamps[ok]), 1e-3)
+    score = max(ranges["yaw"], ranges["pitch"])
+    positions = np.flatnonzero(ok)
+    evidence = {
+        "yaw_range": round(ranges["yaw"], 2), "pitch_range": round(ranges["pitch"], 2),
+        "roll_range": round(ranges["roll"], 2), "yaw_jitter": round(jitter, 3),
+        "max_yaw_speed_dps": round(float(speed.max()) if len(speed) else 0.0, 1),
+        "frames": [frame(int(positions[np.argmin(yaw)])), frame(int(positions[np.argmax(yaw)]))],
+    }
+    threshold = config.challenge_pitch / 2.0
+    passed = score >= threshold
+    return Check("head_pose", passed=passed, reason=None if passed else "no_head_motion", score=score,
+                 threshold=threshold, evidence=evidence)
