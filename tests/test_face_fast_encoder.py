@@ -9,14 +9,16 @@ import numpy as np
 import pytest
 
 from idverify import models
-from idverify.errors import ModelError
+from idverify.errors import ModelError, UsageError
 from idverify.face import engine as engine_mod
+from idverify.face import fast_encoder
 from idverify.face.dlib_dat import read_face_resnet
 from idverify.face.engine import DlibChipEncoder, FaceRecognitionEngine
 from idverify.face.fast_encoder import (
     MODEL_NAME,
     SOURCE_MODEL,
     OnnxChipEncoder,
+    OpenCvChipEncoder,
     build_model,
     jitter_chips,
     load_fast_encoder,
@@ -94,6 +96,27 @@ def test_embeddings_match_dlib_on_real_faces(dlib_engine: FaceRecognitionEngine,
     # and the identities still separate: the two portraits are far apart, a flipped chip is close
     assert np.linalg.norm(ours[0] - ours[1]) > 0.6
     assert np.linalg.norm(ours[0] - ours[6]) < 0.3
+
+
+def test_opencv_runtime_matches_dlib_too(dlib_engine: FaceRecognitionEngine, chips: list[np.ndarray]) -> None:
+    encoder = load_fast_encoder(runtime="opencv")
+    assert isinstance(encoder, OpenCvChipEncoder) and "opencv-dnn" in encoder.name
+    assert np.abs(encoder.encode(chips[:3]) - dlib_engine.encode(chips[:3])).max() < PARITY
+
+
+def test_without_onnxruntime_the_opencv_runtime_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing() -> None:
+        raise ImportError("no onnxruntime")
+
+    monkeypatch.setattr(fast_encoder, "_onnxruntime", missing)
+    assert isinstance(load_fast_encoder(), OpenCvChipEncoder)
+
+
+def test_chips_must_be_the_networks_input_size(fast: OnnxChipEncoder) -> None:
+    with pytest.raises(UsageError):
+        fast.encode([np.zeros((120, 120, 3), np.uint8)])
+    with pytest.raises(UsageError):
+        load_fast_encoder(runtime="torch")
 
 
 def test_batches_give_the_same_embeddings_as_single_chips(fast: OnnxChipEncoder, chips: list[np.ndarray]) -> None:

@@ -6,10 +6,10 @@ one core). At set-up time :func:`build_model` reads the network out of
 and writes it as an ONNX graph into ``models/`` (listed with its sha256 in
 ``models/manifest.json``; ``python -m idverify.models build`` runs it).
 :class:`OnnxChipEncoder` runs that graph on the same 150 x 150 chips dlib's
-aligner makes; its embeddings match dlib's to ~1e-6, so thresholds
-calibrated on dlib stay valid. :func:`load_fast_encoder` returns ``None``
-when onnxruntime or the converted file is unavailable, and the engine then
-keeps dlib's own encoder.
+aligner makes (:class:`OpenCvChipEncoder`, slower, when onnxruntime is not
+installed); embeddings match dlib's to ~1e-6, so thresholds calibrated on
+dlib stay valid. :func:`load_fast_encoder` returns ``None`` when the
+converted file is unavailable, and the engine then keeps dlib's own encoder.
 
 The conversion mirrors dlib exactly: ``(pixel - mean) / 256`` input
 normalisation, convolutions with dlib's default paddings (none for stride 2),
@@ -46,6 +46,7 @@ MODEL_NAME = "dlib_face_recognition_resnet_model_v1_onnx"
 MODEL_FILE = "dlib_face_recognition_resnet_model_v1.onnx"
 OPSET = 17
 IR_VERSION = 8
+CHIP = 150  # the network's input side (input_rgb_image_sized<150>)
 JITTER_SEED = 0  # jitters are drawn from a fixed seed: the same chip always gives the same embedding
 
 
@@ -205,7 +206,28 @@ def _onnxruntime() -> Any:
     return importlib.import_module("onnxruntime")  # untyped package, imported on first use only
 
 
-class OnnxChipEncoder:
+class _GraphEncoder:
+    """Shared by the runtimes: chip checks, batching, jitter averaging."""
+
+    name = "dlib-resnet-v1"
+    path: Path
+
+    def _run(self, chips: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode(self, chips: Sequence[np.ndarray], jitters: int = 0) -> np.ndarray:
+        """(n, 128) float64; with ``jitters`` > 1, the mean over that many jittered copies (as dlib)."""
+        if not len(chips):
+            return np.zeros((0, 128))
+        stack = np.stack([_as_chip(c) for c in chips])
+        if jitters <= 1:  # dlib: num_jitters <= 1 means the chip as it is
+            return self._run(stack).astype(np.float64)
+        rng = np.random.default_rng(JITTER_SEED)
+        copies = np.concatenate([jitter_chips(chip, jitters, rng) for chip in stack])
+        return self._run(copies).astype(np.float64).reshape(len(stack), jitters, 128).mean(axis=1)
+
+
+class OnnxChipEncoder(_GraphEncoder):
     """dlib's ResNet run by onnxruntime on aligned 150 x 150 RGB chips.
 
     ``threads`` sets onnxruntime's intra-op threads (``None``: its default, one per core).
@@ -230,42 +252,61 @@ class OnnxChipEncoder:
     def _run(self, chips: np.ndarray) -> np.ndarray:
         outs = [self._session.run(["embeddings"], {"chips": chips[i:i + self._batch]})[0]
                 for i in range(0, len(chips), self._batch)]
-        return np.concatenate(outs).astype(np.float64)
+        return np.concatenate(outs)
 
-    def encode(self, chips: Sequence[np.ndarray], jitters: int = 0) -> np.ndarray:
-        """(n, 128) float64; with ``jitters`` > 1, the mean over that many jittered copies (as dlib)."""
-        if not len(chips):
-            return np.zeros((0, 128))
-        stack = np.stack([_as_chip(c) for c in chips])
-        if jitters <= 1:  # dlib: num_jitters <= 1 means the chip as it is
-            return self._run(stack)
-        rng = np.random.default_rng(JITTER_SEED)
-        copies = np.concatenate([jitter_chips(chip, jitters, rng) for chip in stack])
-        return self._run(copies).reshape(len(stack), jitters, 128).mean(axis=1)
+
+class OpenCvChipEncoder(_GraphEncoder):
+    """The same graph run by OpenCV's DNN module (already a dependency): the fallback runtime.
+
+    ~4x slower than onnxruntime here but ~5x faster than dlib-bin, same parity. Not thread-safe
+    (the face engine serialises calls); its thread count is OpenCV's global ``cv2.setNumThreads``.
+    """
+
+    def __init__(self, path: Path | None = None, batch: int = 32) -> None:
+        self.path = path or model_path(MODEL_NAME)
+        try:
+            self._net = cv2.dnn.readNetFromONNX(str(self.path))
+        except cv2.error as exc:
+            raise ModelError("model_invalid", f"OpenCV cannot load {self.path}: {exc}") from None
+        self._batch = max(1, batch)
+        self.name = f"dlib-resnet-v1 opencv-dnn {cv2.__version__}"
+
+    def _run(self, chips: np.ndarray) -> np.ndarray:
+        outs = []
+        for i in range(0, len(chips), self._batch):
+            self._net.setInput(np.ascontiguousarray(chips[i:i + self._batch]))
+            outs.append(np.asarray(self._net.forward()).reshape(-1, 128))
+        return np.concatenate(outs)
 
 
 def _as_chip(chip: np.ndarray) -> np.ndarray:
     chip = np.asarray(chip)
     if chip.ndim == 2:
         chip = np.repeat(chip[:, :, None], 3, axis=2)
-    if chip.dtype != np.uint8 or chip.ndim != 3 or chip.shape[2] != 3 or chip.shape[0] != chip.shape[1]:
-        raise UsageError("usage_error", f"expected a square RGB uint8 chip, got {chip.dtype} {chip.shape}")
+    if chip.dtype != np.uint8 or chip.shape != (CHIP, CHIP, 3):
+        raise UsageError("usage_error", f"expected a {CHIP}x{CHIP} RGB uint8 chip, got {chip.dtype} {chip.shape}")
     return chip
 
 
-def load_fast_encoder(threads: int | None = 1) -> OnnxChipEncoder | None:
-    """The onnxruntime encoder, or ``None`` when onnxruntime or the converted model is unavailable.
+def load_fast_encoder(threads: int | None = 1, runtime: str = "auto") -> _GraphEncoder | None:
+    """The fast encoder, or ``None`` when the converted model is unavailable (the engine keeps dlib's).
 
+    ``runtime``: "onnxruntime", "opencv", or "auto" (onnxruntime when importable, else OpenCV DNN).
     One intra-op thread by default: ~4 ms a face already, and on a shared 2-core host a second
     spinning thread made it slower, not faster (benchmarks/RESULTS.md, ``## face encoder``).
     A converted file that fails its sha256 check is reported with a warning (and not used).
     """
+    if runtime not in ("auto", "onnxruntime", "opencv"):
+        raise UsageError("usage_error", f"unknown runtime {runtime!r}")
+    use_ort = runtime == "onnxruntime"
+    if runtime == "auto":
+        try:
+            _onnxruntime()
+            use_ort = True
+        except ImportError:
+            use_ort = False
     try:
-        _onnxruntime()
-    except ImportError:
-        return None
-    try:
-        return OnnxChipEncoder(threads=threads)
+        return OnnxChipEncoder(threads=threads) if use_ort else OpenCvChipEncoder()
     except ModelError as exc:
         if exc.reason != "model_missing":
             warnings.warn(f"fast face encoder disabled, using dlib's: {exc}", RuntimeWarning, stacklevel=2)
