@@ -68,9 +68,9 @@ def test_biometric_material_is_deleted_at_decision_or_deadline(env: Env, caplog:
     assert (env.vault.root / waiting / "attempt-1" / "portrait_crop.png").is_file()
 
     assert s.approve(decided, "rev-1", "coherent").ok
-    assert not (env.vault.root / decided).exists()        # decision time: gone at once
+    assert not env.vault.has_files(decided)                # decision time: the data goes at once
     assert s.evidence(decided).biometric is not None and s.evidence(decided).biometric.purge_reason == "decided"
-    assert (env.vault.root / waiting).exists() and (env.vault.root / failed).exists()
+    assert env.vault.has_files(waiting) and env.vault.has_files(failed)
 
     orphan = env.vault.root / "orphanfolder0001"          # e.g. left by a crash before any row existed
     orphan.mkdir()
@@ -80,11 +80,11 @@ def test_biometric_material_is_deleted_at_decision_or_deadline(env: Env, caplog:
     r = s.purge()
     assert r.expired == (failed,) and failed in r.purged and "orphanfolder0001" in r.orphans
     assert s.status(failed).state is State.EXPIRED
-    assert (env.vault.root / waiting).exists()            # ...the pending file keeps its evidence < 7 days
+    assert env.vault.has_files(waiting)                   # ...the pending file keeps its evidence < 7 days
 
     env.clock.advance(7 * DAY)                            # no explicit purge: the next step runs it
     s.start()
-    assert not (env.vault.root / waiting).exists()
+    assert not env.vault.has_files(waiting)
     assert s.status(waiting).state is State.PENDING_REVIEW  # the file is still reviewable...
     bundle = s.evidence(waiting)
     assert bundle.reports == {} and bundle.evidence_dir is None  # ...on its kept scores and reasons
@@ -93,8 +93,10 @@ def test_biometric_material_is_deleted_at_decision_or_deadline(env: Env, caplog:
     assert bundle.biometric is not None and bundle.biometric.purge_reason == "retention_deadline"
     assert s.reject(waiting, "rev-2", "overdue, evidence expired").ok
 
-    # nothing biometric survives: no file on disk...
+    # nothing biometric survives: no file on disk, and the purge job removes even the empty folders...
     assert _vault_files(env) == []
+    s.purge()
+    assert list(env.vault.root.iterdir()) == []
     # ...nor in any database row (no embedding-like arrays, no media bytes), and no code in clear
     for path in (env.root / "flow.db", env.root / "accounts.db"):
         for table, value in _db_dump(path):

@@ -219,7 +219,7 @@ def test_identity_three_failures_reject(tmp_path: Path) -> None:
     assert (r.reason, r.state) == ("identity_attempts_exhausted", State.REJECTED)
     assert e.service.status(a).decided_by == "system"
     assert len(e.service.evidence(a).attempts) == 3  # results kept for the record
-    assert not (e.vault.root / a).exists()  # decision: biometric material deleted at once
+    assert not e.vault.has_files(a)  # decision: biometric material deleted at once
 
 
 def test_identity_bad_input_does_not_burn_an_attempt(tmp_path: Path) -> None:
@@ -276,6 +276,7 @@ def test_review_queue_order_deadline_and_bad_input(env: Env) -> None:
     env.clock.advance(47 * 3600 + 1)
     queue = env.service.pending_reviews()
     assert [q.activation_id for q in queue] == [first, second]
+    assert [q.activation_id for q in env.service.pending_reviews(limit=1)] == [first]
     assert queue[0].overdue and not queue[1].overdue
     assert queue[0].remaining_seconds < 0 < queue[1].remaining_seconds
     v = env.service.status(first).version

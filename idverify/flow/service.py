@@ -470,11 +470,12 @@ class ActivationService:
         return self._simple(step, activation_id, SecretCodeSet, make)
 
     # ------------------------------------------------------------------ review
-    def pending_reviews(self) -> list[ReviewItem]:
-        """Files waiting for a reviewer, oldest first, with the 48 h deadline and an overdue flag."""
+    def pending_reviews(self, limit: int | None = None) -> list[ReviewItem]:
+        """Files waiting for a reviewer, oldest first (at most ``limit``), with the 48 h deadline
+        and an overdue flag."""
         now = self.clock.now()
         with self.store.read() as tx:
-            recs = tx.pending_review()
+            recs = tx.pending_review(limit)
         return [self._review_item(r, now) for r in recs]
 
     @staticmethod
@@ -571,9 +572,10 @@ class ActivationService:
         files = self._purge_ids(due, now)
         with self.store.read() as tx:
             live = tx.live_biometric_ids()
-        orphans = [a for a in self.vault.activation_ids() if a not in live]
+        orphans = [a for a in self.vault.activation_ids() if a not in live and self.vault.has_files(a)]
         for a in orphans:
             files += self.vault.purge(a)
+        self.vault.sweep_empty()
         self._last_purge = now
         return PurgeResult(tuple(due), tuple(expired), tuple(orphans), files)
 

@@ -126,15 +126,33 @@ class EvidenceVault:
         return tuple(sorted(str(p.relative_to(base)) for p in folder.rglob("*") if p.is_file()))
 
     def remove_attempt(self, activation_id: str, n: int) -> int:
-        return _rmtree(self.activation_dir(activation_id) / f"attempt-{int(n)}")
+        return _unlink_all(self.activation_dir(activation_id) / f"attempt-{int(n)}")
 
     def purge(self, activation_id: str) -> int:
-        """Delete the activation's folder; the number of files removed."""
-        return _rmtree(self.activation_dir(activation_id))
+        """Delete every file of the activation; the number of files removed.
+
+        Only the files (the data) go at once; the empty folders are removed by
+        :meth:`sweep_empty` in the purge job (``rmdir`` costs ~4 ms on this disk).
+        """
+        return _unlink_all(self.activation_dir(activation_id))
+
+    def sweep_empty(self) -> int:
+        """Remove activation folders that hold no file any more; the number removed."""
+        removed = 0
+        for name in self.activation_ids():
+            folder = self.root / name
+            if not any(p.is_file() for p in folder.rglob("*")):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        return removed
 
     def activation_ids(self) -> list[str]:
         """Activation folders present on disk."""
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and _ID.match(p.name))
+
+    def has_files(self, activation_id: str) -> bool:
+        folder = self.activation_dir(activation_id)
+        return folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))
 
 
 def _write_private(target: Path, data: bytes) -> None:
@@ -143,9 +161,12 @@ def _write_private(target: Path, data: bytes) -> None:
         fh.write(data)
 
 
-def _rmtree(path: Path) -> int:
-    if not path.exists():
+def _unlink_all(path: Path) -> int:
+    if not path.is_dir():
         return 0
-    count = sum(1 for p in path.rglob("*") if p.is_file())
-    shutil.rmtree(path)
+    count = 0
+    for p in path.rglob("*"):
+        if p.is_file() or p.is_symlink():
+            p.unlink(missing_ok=True)
+            count += 1
     return count
