@@ -168,8 +168,10 @@ def background(width: int, height: int, seed: int, clutter: int) -> np.ndarray:
                        interpolation=cv2.INTER_CUBIC)
     if kind == 0:  # wood grain
         base = np.array([150, 105, 65], np.float32) * rng.uniform(0.6, 1.2)
-        grain = np.sin((yy / sh * rng.uniform(30, 60)) + 3 * noise + 0.2 * np.sin(xx / sw * 9))
-        tex = 1 + 0.12 * grain[..., None]
+        streaks = cv2.resize(rng.standard_normal((max(4, sh // 3), 5)).astype(np.float32), (sw, sh),
+                             interpolation=cv2.INTER_CUBIC)  # long fibres along x
+        grain = np.sin(yy / sh * rng.uniform(60, 110) + 0.8 * noise + 0.15 * np.sin(xx / sw * 7))
+        tex = 1 + 0.07 * grain[..., None] + 0.06 * streaks[..., None]
     elif kind == 1:  # fabric weave
         weave = np.sin(xx * rng.uniform(0.8, 1.6)) * np.sin(yy * rng.uniform(0.8, 1.6))
         tex = 1 + 0.08 * weave[..., None] + 0.05 * noise[..., None]
