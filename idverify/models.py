@@ -117,6 +117,7 @@ def verify_all() -> dict[str, str]:
 # runs each builder whose output is missing.
 BUILDERS: dict[str, str] = {
     "dlib_face_recognition_resnet_model_v1_onnx": "idverify.face.fast_encoder:build_model",
+    "ocrb_glyphs": "idverify.ocr.glyphs:build_glyph_model",
 }
 
 

@@ -43,6 +43,7 @@ __all__ = [
 if TYPE_CHECKING:
     from idverify.ocr.mrz import MRZResult, parse_mrz
     from idverify.ocr.nir import NIR, parse_nir
+    from idverify.ocr.reader import read_mrz
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,152 @@
+"""``read_mrz(image)``: locate, read (OCR-B glyph classifier, Tesseract fallback), parse, validate.
+
+The glyph reader classifies every cell of the fixed-pitch grid; the MRZ
+format (from the shape) restricts digits-only and letters-only positions;
+cells whose margin is low pass their runner-up character to the parser as
+the only repairs it may try (confirmed by check digits). When the glyph
+reading is not valid and some cells were unsure, Tesseract (whitelisted to
+the MRZ alphabet) reads the same deskewed crop and its reading is used if it
+validates.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import cv2
+import numpy as np
+
+from idverify.config import OCR
+from idverify.errors import EngineError
+from idverify.media import ImageSource, load_image
+from idverify.ocr.glyphs import ALPHABET, line_cells, load_model
+from idverify.ocr.locate import MRZBlock, find_mrz
+from idverify.ocr.mrz import LAYOUTS, MRZResult, detect_format, normalize_lines, not_found, parse_mrz
+
+_DIGITS = "0123456789<"
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ<"
+_WHITELIST = ALPHABET
+
+
+def allowed_characters(fmt: str) -> list[list[str]]:
+    """Per line and position, the characters the format allows there (names and countries: letters;
+    dates and check digits: digits; sex: M/F/X/<; elsewhere anything)."""
+    layout = LAYOUTS[fmt]
+    rows, width = layout.shape
+    out = [[ALPHABET] * width for _ in range(rows)]
+    for ln, s, e in layout.numeric:
+        for i in range(s, e):
+            out[ln][i] = _DIGITS
+    for name, (ln, s, e) in layout.fields.items():
+        kind = None
+        if name in ("names", "surname", "given_names", "issuing_state", "nationality", "document_type"):
+            kind = _LETTERS
+        elif name == "sex":
+            kind = "MFX<"
+        if kind:
+            for i in range(s, e):
+                out[ln][i] = kind
+    if fmt == "FRA_CNI_1995":  # département and office codes: digits, 2A/2B, or fillers
+        for i in range(30, 36):
+            out[0][i] = ALPHABET
+    return out
+
+
+def _glyph_read(block: MRZBlock) -> tuple[list[str], dict[tuple[int, int], str], float, str | None]:
+    model = load_model()
+    feats = [line_cells(block.binary, line, block.chars_per_line) for line in block.lines]
+    dists = [model.distances(f) for f in feats]
+    raw = []
+    for f, d in zip(feats, dists, strict=True):
+        chars, _m, _r = model.classify(f, per_class=d)
+        raw.append("".join(chars))
+    fmt = detect_format(raw)
+    allowed = allowed_characters(fmt) if fmt else None
+    lines: list[str] = []
+    alternatives: dict[tuple[int, int], str] = {}
+    margins_all = []
+    for ln, f in enumerate(feats):
+        chars, margins, runner = model.classify(f, allowed[ln] if allowed else None, per_class=dists[ln])
+        lines.append("".join(chars))
+        margins_all.extend(margins.tolist())
+        for i, m in enumerate(margins):
+            if m < OCR.glyph_unsure_margin:
+                alternatives[(ln, i)] = runner[i]
+    confidence = float(min(margins_all)) if margins_all else 0.0
+    return lines, alternatives, confidence, fmt
+
+
+def _tesseract_read(block: MRZBlock, n_lines: int, width: int) -> tuple[list[str], str] | None:
+    from idverify.ocr.engine import default_engine
+
+    try:
+        engine = default_engine()
+    except EngineError:
+        return None
+    gray = block.gray
+    scale = 32.0 / max(block.char_height, 1.0)
+    if abs(scale - 1) > 0.1:
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC if scale > 1 else
+                          cv2.INTER_AREA)
+    text = engine.recognize(gray, lang="eng", psm=6, whitelist=_WHITELIST)
+    lines = [ln for ln in normalize_lines(text) if len(ln) >= width * 0.7]
+    if len(lines) != n_lines:
+        return None
+    lines = [(ln + "<" * width)[:width] for ln in lines]
+    return lines, f"{engine.name} {engine.version}"
+
+
+def read_mrz(image: ImageSource, *, fallback: bool | None = None) -> MRZResult:
+    """Find and read the MRZ of an ID document image (path, bytes or RGB array).
+
+    Returns an :class:`~idverify.ocr.mrz.MRZResult` (``found``, ``valid``,
+    ``format``, ``lines``, ``fields``, ``checks``, ``repairs``, ``details``
+    with the engine, the confidence and the time taken). Bad image input
+    raises :class:`~idverify.errors.InputError`; a missing or unreadable MRZ
+    is a result with ``found``/``valid`` false and a reason.
+    """
+    t0 = time.perf_counter()
+    loaded = load_image(image, max_side=OCR.mrz_max_side)
+    gray = cv2.cvtColor(loaded.pixels, cv2.COLOR_RGB2GRAY)
+    return read_mrz_gray(gray, fallback=OCR.tesseract_fallback if fallback is None else fallback, t0=t0)
+
+
+def read_mrz_gray(gray: np.ndarray, *, fallback: bool = True, t0: float | None = None) -> MRZResult:
+    """:func:`read_mrz` on a grey ``uint8`` array (no loading)."""
+    t0 = time.perf_counter() if t0 is None else t0
+    if gray.shape[1] < OCR.mrz_min_width:
+        scale = OCR.mrz_min_width / gray.shape[1]
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    block = find_mrz(gray)
+    if block is None:
+        return not_found(elapsed_ms=round((time.perf_counter() - t0) * 1000, 1))
+    lines, alternatives, confidence, fmt = _glyph_read(block)
+    model = load_model()
+    details: dict[str, Any] = {
+        "engine": f"idverify ocrb-glyphs ({model.version})", "confidence": round(confidence, 3),
+        "unsure_cells": len(alternatives), "box": list(block.box), "angle": round(block.angle, 2),
+        "char_height": round(block.char_height, 1),
+    }
+    result = parse_mrz(lines, fmt, alternatives=alternatives, details=details)
+    if not result.valid and fallback and (alternatives or result.format is None):
+        width = block.chars_per_line
+        read = _tesseract_read(block, len(block.lines), width)
+        if read is not None:
+            t_lines, engine = read
+            other = parse_mrz(t_lines, fmt, details={**details, "engine": engine, "glyph_reading": lines})
+            if other.valid:
+                result = other
+            else:
+                details["tesseract_reading"] = t_lines
+    elapsed = round((time.perf_counter() - t0) * 1000, 1)
+    merged = {**dict(result.details), "elapsed_ms": elapsed}
+    return MRZResult(result.found, result.valid, result.format, result.lines, result.fields, result.checks,
+                     result.repairs, result.raw_lines, result.reason, merged)
+
+
+def read_mrz_lines(gray: np.ndarray) -> Sequence[str]:
+    """Just the glyph reader's lines (benchmarks); empty when no MRZ is found."""
+    block = find_mrz(gray)
+    return [] if block is None else _glyph_read(block)[0]

@@ -1,0 +1,124 @@
+"""The MRZ reader on rendered OCR-B images and synthetic cards (real engines), and bad input."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import idverify
+from idverify.errors import InputError
+from idverify.ocr import engine as ocr_engine
+from idverify.ocr.glyphs import OCRB_FONT, degrade, load_model
+from idverify.ocr.mrz import compose_mrz
+from idverify.ocr.reader import read_mrz
+
+TD1 = ["IDFRAX4RTBPFW46<<<<<<<<<<<<<<<", "9007138F3002119FRA<<<<<<<<<<<6", "MARTIN<<MAELYS<GAELLE<MARIE<<<"]
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _page(lines: list[str], char_height: int = 22, seed: int | None = None) -> np.ndarray:
+    """An MRZ block in OCR-B with ICAO-like line spacing, degraded like a capture when ``seed`` is set."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    size = round(char_height / 0.72)
+    font = ImageFont.truetype(str(OCRB_FONT), size)
+    width = int(font.getlength(lines[0])) + 4 * size
+    img = Image.new("L", (width, int(size * (1.6 * len(lines) + 3))), 232)
+    draw = ImageDraw.Draw(img)
+    for i, line in enumerate(lines):
+        draw.text((2 * size, int(size * (1.5 + 1.6 * i))), line, font=font, fill=25)
+    gray = np.asarray(img, dtype=np.uint8)
+    if seed is not None:
+        gray = degrade(gray, np.random.default_rng(seed), char_height, 232)
+    return cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)
+
+
+def test_contract_on_a_clean_td1_render() -> None:
+    r = idverify.read_mrz(_page(TD1))
+    assert r.found and r.valid and r.format == "TD1" and r.lines == TD1
+    assert r.fields["surname"] == "MARTIN" and r.fields["birth_date"] == "1990-07-13"
+    d = r.to_dict()
+    assert d["details"]["engine"].startswith("idverify ocrb-glyphs") and d["details"]["elapsed_ms"] > 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_degraded_renders_of_every_format(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    fmt = ["TD1", "TD2", "TD3", "FRA_CNI_1995"][seed % 4]
+    number = "".join(rng.choice(list("ABCDEFGHJKLMNPRSTUVWXYZ0123456789"), 12 if fmt == "FRA_CNI_1995" else 9))
+    if fmt == "FRA_CNI_1995":
+        number = "".join(c if c.isdigit() else "7" for c in number)
+    lines = compose_mrz(fmt, document_number=number, surname="DUPONT", given_names="JEAN PIERRE",
+                        birth_date="1984-03-21", sex="M", expiry_date="2031-05-02")
+    r = read_mrz(_page(lines, char_height=int(rng.integers(16, 30)), seed=seed), fallback=False)
+    assert r.format == fmt and r.lines == lines and r.valid, r.to_dict()
+
+
+def test_synthetic_card_verso_is_read_fast() -> None:
+    cards = pytest.importorskip("idverify.synth.cards")
+    from idverify.document.layout import CardType, Side
+    from idverify.synth.persona import make_persona
+
+    load_model()
+    for seed in range(3):
+        persona = make_persona(np.random.default_rng(seed))
+        render = cards.render_card(persona, CardType.CNIE_2021, Side.VERSO)
+        t0 = time.perf_counter()
+        r = read_mrz(render.image)
+        elapsed = time.perf_counter() - t0
+        assert r.valid and r.lines == list(render.mrz_lines)
+        assert elapsed < 0.5  # the benchmark measures the real figure (target 30 ms); this only catches blow-ups
+
+
+def test_no_mrz_is_a_result() -> None:
+    blank = np.full((400, 600, 3), 200, np.uint8)
+    noise = np.random.default_rng(0).integers(0, 255, (400, 600, 3), dtype=np.uint8)
+    for img in (blank, noise):
+        r = read_mrz(img, fallback=False)
+        assert not r.found and not r.valid and r.reason == "mrz_not_found"
+
+
+@pytest.mark.parametrize("bad", [b"", b"not an image", "/nonexistent/file.jpg", 42])
+def test_bad_input_raises_input_error(bad: object) -> None:
+    with pytest.raises(InputError):
+        read_mrz(bad)  # type: ignore[arg-type]
+
+
+def test_tesseract_engine_reads_a_line() -> None:
+    engine = ocr_engine.default_engine()
+    assert engine.name in ("tesserocr", "pytesseract") and "tesseract" in engine.version
+    gray = _page(["P<UTOERIKSSON<<ANNA<MARIA"], char_height=32)[:, :, 0]
+    text = engine.recognize(gray, lang="eng", psm=7, whitelist="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<")
+    assert "ERIKSSON" in text and "ANNA" in text
+
+
+def test_fallback_uses_the_engine_port() -> None:
+    class Fake:
+        name, version = "fake", "1"
+        calls = 0
+
+        def recognize(self, gray: np.ndarray, *, lang: str = "fra", psm: int = 7, whitelist: str | None = None) -> str:
+            Fake.calls += 1
+            return "\n".join(TD1)
+
+    page = _page(TD1)
+    page[:, :, :] = cv2.GaussianBlur(page, (0, 0), 2.6)  # the glyph reader is unsure here
+    ocr_engine.set_default_engine(Fake())
+    try:
+        r = read_mrz(page)
+    finally:
+        ocr_engine.set_default_engine(None)
+    if Fake.calls:
+        assert r.valid and r.details["engine"].startswith("fake")
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data")
+def test_real_specimens() -> None:
+    r = read_mrz(DATA / "franceocr_mairie_de_paris" / "hist_roi.jpg")
+    assert r.valid and r.format == "FRA_CNI_1995" and r.fields["surname"] == "BERTHIER"
+    r = read_mrz(DATA / "franceocr_mairie_de_paris" / "hist_CNI2.jpg")  # printed with wrong check digits
+    assert not r.valid
