@@ -243,23 +243,25 @@ class DocumentConfig:
     min_card_width_px: float = 500.0  # card width in original pixels (low_resolution below)
     min_sharpness: float = 0.35
     min_brightness: float = 60.0  # median card luminance (0-255)
-    max_clipped: float = 0.12  # fraction of the card at 252+ (overexposed)
-    max_glare_zone: float = 0.06  # fraction of a zone under specular glare
+    max_clipped: float = 0.25  # fraction of the card at 252+ outside glare spots (overexposed)
+    max_glare_zone: float = 0.05  # share of the MRZ band under a glare that hides the print
+    max_glare_portrait: float = 0.10
+    max_glare_fields: float = 0.20  # field boxes span whole rows: part of them is blank paper
     min_side_score: float = 0.5
     min_template_score: float = 0.5
     min_tilt_deg: float = 12.0
     max_tilt_deg: float = 65.0
-    min_same_card: float = 0.45  # normalised correlation of portrait/field structure, flat vs tilted
+    min_same_card: float = 0.75  # normalised correlation of the printed fields' structure, flat vs tilted
     min_ovd_response: float = 2.0  # OVD colour change / non-OVD colour change after photometric fit
-    max_screen_score: float = 6.0
-    min_saturation: float = 0.06  # photocopies are grey
+    max_screen_score: float = 0.5  # share of a ring around the card that is a dark flat bezel
+    min_saturation: float = 0.15  # 97th percentile of the card's saturation: photocopies are grey
     threshold_provenance: str = "uncalibrated default"
 
     def __post_init__(self) -> None:
         _require_positive(self, "decode_side", "search_side", "rectified_width", "focal_factor",
                           "min_card_width_px", "max_tilt_deg")
         _require_fraction(self, "min_edge_support", "min_area_fraction", "max_clipped", "max_glare_zone",
-                          "border_margin")
+                          "max_glare_portrait", "max_glare_fields", "border_margin")
         if self.min_tilt_deg >= self.max_tilt_deg:
             raise UsageError("usage_error", "DocumentConfig.min_tilt_deg must be < max_tilt_deg")
 

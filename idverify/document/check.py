@@ -1,0 +1,257 @@
+"""``check_document(recto=, verso=, tilted=)``: three photos of one ID card, checked.
+
+For each photo: locate and rectify the card, capture quality, side and type,
+template, recapture cues. Across photos: the recto and verso belong together
+(not swapped, not the same side twice, one card type) and the tilted photo
+shows the same card, really tilted, with its optically variable zones
+responding. The MRZ (verso of the CNIe, recto of the old card) is read by
+:func:`idverify.ocr.read_mrz` when that module is installed; the fields it
+gives land in ``report.fields``.
+
+Checks are named ``<photo>.<check>`` (``recto.sharpness``, ``verso.side``,
+``tilted.hologram``) plus ``sides``; each carries ``evidence["crop"]``, a
+key of :attr:`DocumentReport.crops` (rectified cards, the aligned tilted
+card, the portrait), kept on the object and never in ``to_dict()``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from idverify.config import DOCUMENT, DocumentConfig
+from idverify.document.layout import CardLayout, CardType, Side, ZoneKind
+from idverify.document.locate import CardLocation, layout_for, locate_card
+from idverify.document.quality import assess_quality
+from idverify.document.recapture import check_recapture
+from idverify.document.template import check_template
+from idverify.document.tilt import TiltResult, check_tilt
+from idverify.errors import InputError
+from idverify.media import ImageSource
+from idverify.results import Check, failed_reasons, frozen_mapping, to_jsonable
+
+PHOTOS = ("recto", "verso", "tilted")
+ID_CARDS = (CardType.CNIE_2021.value, CardType.CNI_1995.value)
+
+
+@dataclasses.dataclass(frozen=True)
+class DocumentReport:
+    """The outcome of :func:`check_document`.
+
+    ``portrait`` is an RGB crop of the recto portrait (for
+    :func:`idverify.face.compare.compare_faces`), ``crops`` the evidence
+    images by the names the checks refer to; neither is serialised.
+    """
+
+    checks: tuple[Check, ...]
+    fields: Mapping[str, Any]
+    details: Mapping[str, Any]
+    locations: Mapping[str, CardLocation | None]
+    portrait: np.ndarray | None = dataclasses.field(default=None, repr=False)
+    crops: Mapping[str, np.ndarray] = dataclasses.field(default_factory=frozen_mapping, repr=False)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+    @property
+    def reasons(self) -> list[str]:
+        return failed_reasons(self.checks)
+
+    def check(self, name: str) -> Check | None:
+        """The check called ``name`` (e.g. ``"tilted.hologram"``), or ``None``."""
+        return next((c for c in self.checks if c.name == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "reasons": self.reasons,
+            "checks": [c.to_dict() for c in self.checks],
+            "fields": to_jsonable(self.fields),
+            "locations": {k: (None if v is None else v.to_dict()) for k, v in self.locations.items()},
+            "details": to_jsonable(self.details),
+        }
+
+
+def _named(prefix: str, check: Check) -> Check:
+    ev = dict(check.evidence)
+    if "crop" in ev and "/" not in str(ev["crop"]):
+        ev["crop"] = f"{prefix}/{ev['crop']}"
+    return dataclasses.replace(check, name=f"{prefix}.{check.name}", evidence=ev)
+
+
+def _locate(photo: str, source: ImageSource | None, cfg: DocumentConfig,
+            hires: bool) -> tuple[CardLocation | None, list[Check]]:
+    """Locate one photo; bad input and framing problems become checks."""
+    if source is None:
+        return None, [Check(f"{photo}.card_found", False, "input_empty", evidence={"note": f"no {photo} photo given"})]
+    try:
+        loc = locate_card(source, cfg=cfg, min_source_width=None if hires else 0.0)
+    except InputError as exc:
+        return None, [Check(f"{photo}.card_found", False, exc.reason, evidence={"message": exc.message})]
+    ev = {"crop": f"{photo}/rectified", "corners": None if loc.corners is None else loc.corners.round(1).tolist()}
+    if loc.reason == "card_not_found":
+        return loc, [Check(f"{photo}.card_found", False, "card_not_found", score=round(loc.score, 3), evidence=ev)]
+    checks = [Check(f"{photo}.card_found", True, None, score=round(loc.score, 3), evidence=ev)]
+    framing_ok = loc.reason is None
+    checks.append(Check(f"{photo}.framing", framing_ok, loc.reason, score=round(loc.area_fraction, 4),
+                        threshold=cfg.min_area_fraction, evidence=ev))
+    return loc, checks
+
+
+def _photo_checks(photo: str, loc: CardLocation, layout: CardLayout | None, cfg: DocumentConfig) -> list[Check]:
+    assert loc.rectified is not None
+    checks = [_named(photo, c) for c in assess_quality(loc.rectified, card_width_px=loc.card_width_px, layout=layout,
+                                                        cfg=cfg)]
+    image = loc.image.pixels if loc.image is not None else None
+    corners = None if loc.corners is None or loc.image is None else loc.corners * loc.image.scale
+    checks.append(_named(photo, check_recapture(loc.rectified, image, corners, cfg=cfg)))
+    return checks
+
+
+def _side_checks(locs: Mapping[str, CardLocation | None], cfg: DocumentConfig) -> list[Check]:
+    """Each photo shows the expected side; together, one card's two sides."""
+    checks: list[Check] = []
+    labels: dict[str, str] = {}
+    for photo, expected in (("recto", Side.RECTO.value), ("verso", Side.VERSO.value)):
+        loc = locs.get(photo)
+        if loc is None or loc.rectified is None:
+            continue
+        label = "unknown" if loc.card_type is None else f"{loc.card_type}/{loc.side}"
+        labels[photo] = label
+        ev = {"crop": f"{photo}/rectified", "label": label, "rotated_180": loc.rotated_180}
+        if loc.card_type is None:
+            checks.append(Check(f"{photo}.side", False, "unknown_document", score=round(loc.side_score, 3),
+                                threshold=cfg.min_side_score, evidence=ev))
+        elif loc.card_type not in ID_CARDS or loc.side != expected:
+            checks.append(Check(f"{photo}.side", False, "wrong_side", score=round(loc.side_score, 3),
+                                threshold=cfg.min_side_score, evidence={**ev, "expected": expected}))
+        else:
+            checks.append(Check(f"{photo}.side", True, None, score=round(loc.side_score, 3),
+                                threshold=cfg.min_side_score, evidence=ev))
+    if "recto" in labels and "verso" in labels:
+        r, v = labels["recto"], labels["verso"]
+        ev = {"recto": r, "verso": v}
+        reason = None
+        if "unknown" not in (r, v):
+            (rt, rs), (vt, vs) = r.split("/"), v.split("/")
+            if rt != vt:
+                reason = "mixed_cards"
+            elif rs == vs:
+                reason = "same_side_twice"
+            elif rs == Side.VERSO.value and vs == Side.RECTO.value:
+                reason = "sides_swapped"
+        checks.append(Check("sides", reason is None, reason, evidence=ev))
+    # a failed per-photo side check says less than the pair check: drop the duplicates
+    pair = next((c for c in checks if c.name == "sides"), None)
+    if pair is not None and not pair.passed:
+        checks = [c for c in checks if not (c.name.endswith(".side") and c.reason == "wrong_side")]
+    return checks
+
+
+def _portrait(loc: CardLocation | None) -> np.ndarray | None:
+    if loc is None or loc.rectified is None:
+        return None
+    layout = layout_for(loc.card_type, loc.side)
+    if layout is None or not layout.has("portrait"):
+        return None
+    h, w = loc.rectified.shape[:2]
+    x0, y0, x1, y1 = layout.zone("portrait").box
+    mx, my = 0.01, 0.01  # a little margin: the face detector likes some context
+    box = (max(0, round((x0 - mx) * w)), max(0, round((y0 - my) * h)), min(w, round((x1 + mx) * w)),
+           min(h, round((y1 + my) * h)))
+    return np.ascontiguousarray(loc.rectified[box[1]:box[3], box[0]:box[2]])
+
+
+def _read_fields(locs: Mapping[str, CardLocation | None]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """MRZ fields through :func:`idverify.ocr.read_mrz` on the side that carries the MRZ, if installed."""
+    target = None
+    for photo in ("verso", "recto"):
+        loc = locs.get(photo)
+        if loc is not None and loc.rectified is not None:
+            layout = layout_for(loc.card_type, loc.side)
+            if layout is not None and layout.zones_of(ZoneKind.MRZ):
+                target = (photo, loc.rectified)
+                break
+    if target is None:
+        return {}, {"ocr": "no rectified side with an MRZ"}
+    try:
+        from idverify.ocr import read_mrz
+    except ImportError as exc:  # the OCR package is optional here
+        return {}, {"ocr": f"idverify.ocr not available ({exc}); fields left empty"}
+    try:
+        result = read_mrz(target[1])
+    except Exception as exc:  # noqa: BLE001 - OCR trouble must not hide the capture checks
+        return {}, {"ocr": f"read_mrz failed on the {target[0]}: {type(exc).__name__}: {exc}"}
+    fields = dict(getattr(result, "fields", {}) or {})
+    fields["mrz_found"] = bool(getattr(result, "found", False))
+    fields["mrz_valid"] = bool(getattr(result, "valid", False))
+    fields["mrz_format"] = getattr(result, "format", None)
+    fields["mrz_reason"] = getattr(result, "reason", None)
+    return fields, {"ocr": f"read_mrz on the rectified {target[0]}"}
+
+
+def check_document(recto: ImageSource | None = None, verso: ImageSource | None = None,
+                   tilted: ImageSource | None = None, *, read_fields: bool = True,
+                   cfg: DocumentConfig = DOCUMENT) -> DocumentReport:
+    """Check recto, verso and tilted photos of one ID card (CNIe or old French card).
+
+    Images are paths, bytes or RGB arrays. Undecodable input, missing
+    photos and every expected failure are checks with reason codes; the
+    report passes when all of them pass. ``read_fields=False`` skips the
+    MRZ OCR (the capture checks alone).
+    """
+    t0 = time.perf_counter()
+    sources = {"recto": recto, "verso": verso, "tilted": tilted}
+    locs: dict[str, CardLocation | None] = {}
+    checks: list[Check] = []
+    crops: dict[str, np.ndarray] = {}
+    for photo in PHOTOS:
+        loc, found = _locate(photo, sources[photo], cfg, hires=read_fields and photo != "tilted")
+        locs[photo] = loc
+        checks += found
+        if loc is not None and loc.rectified is not None:
+            crops[f"{photo}/rectified"] = loc.rectified
+            layout = layout_for(loc.card_type, loc.side)
+            checks += _photo_checks(photo, loc, layout, cfg)
+            if layout is not None and photo != "tilted":
+                checks.append(_named(photo, check_template(loc.rectified, layout, cfg=cfg)))
+    checks += _side_checks(locs, cfg)
+    tilt: TiltResult | None = None
+    flat_photo = "recto"
+    t_loc = locs.get("tilted")
+    if t_loc is not None and t_loc.rectified is not None:
+        # the tilted photo is compared with the flat photo of the side it shows
+        v_loc = locs.get("verso")
+        if t_loc.side == Side.VERSO.value and v_loc is not None and v_loc.side == Side.VERSO.value:
+            flat_photo = "verso"
+        f_loc = locs.get(flat_photo)
+        if f_loc is not None and f_loc.rectified is not None:
+            tilt = check_tilt(f_loc, t_loc, layout=layout_for(f_loc.card_type, f_loc.side), cfg=cfg)
+            checks += [_named("tilted", c) for c in tilt.checks]
+            if tilt.aligned is not None:
+                crops["tilted/aligned"] = tilt.aligned
+    portrait = _portrait(locs.get("recto"))
+    if portrait is not None:
+        crops["recto/portrait"] = portrait
+    capture_ms = (time.perf_counter() - t0) * 1000
+    fields: dict[str, Any] = {}
+    details: dict[str, Any] = {"capture_ms": round(capture_ms, 1), "tilt_compared_with": flat_photo}
+    if read_fields:
+        fields, note = _read_fields(locs)
+        details.update(note)
+    else:
+        details["ocr"] = "skipped (read_fields=False)"
+    if tilt is not None:
+        details["tilt"] = {"angle_deg": None if tilt.angle_deg is None else round(tilt.angle_deg, 1),
+                           "same_card": None if tilt.same_card is None else round(tilt.same_card, 3),
+                           "ovd_response": None if tilt.ovd_response is None else round(tilt.ovd_response, 3)}
+    return DocumentReport(tuple(checks), frozen_mapping(fields), frozen_mapping(details), frozen_mapping(locs),
+                          portrait, frozen_mapping(crops))
+
+
+__all__ = ["DocumentReport", "check_document"]

@@ -1,0 +1,622 @@
+"""Find a card in a photo and rectify it.
+
+The search runs on a reduced copy (``DocumentConfig.search_side`` pixels):
+edges of the luminance and colour channels, closed contours, convex hulls
+simplified to quadrilaterals, each side refined by fitting a line to the
+strongest gradient along its normals (rounded corners are skipped, so the
+corner is where the straight edges meet). A candidate is scored by the
+edge support of its four sides, the aspect of the rectangle it projects
+from (estimated through the perspective, Zhang & He's whiteboard method,
+so a card tilted by 45° is still an ID-1 card) and its area. The 180°
+ambiguity is resolved from the content (:mod:`idverify.document.side`).
+
+>>> import numpy as np
+>>> loc = locate_card(np.full((480, 640, 3), 128, np.uint8))
+>>> loc.found, loc.reason
+(False, 'card_not_found')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import math
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from idverify.config import DOCUMENT, MEDIA, DocumentConfig
+from idverify.document.layout import CardLayout, CardType, get_layout
+from idverify.media import ImageSource, LoadedImage, load_image, read_source_bytes, sniff_image_format
+
+ID1_ASPECT = 85.60 / 53.98
+CNI_1995_ASPECT = 105.0 / 74.0
+KNOWN_ASPECTS = (ID1_ASPECT, CNI_1995_ASPECT)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Quad:
+    """A card candidate: corners (TL, TR, BR, BL of the landscape card) in search-image pixels."""
+
+    corners: np.ndarray  # (4, 2) float64
+    support: float  # fraction of the four sides backed by image edges (the weakest side)
+    aspect: float  # estimated width / height of the physical rectangle
+    aspect_error: float  # |log(aspect / nearest known card aspect)|
+    area_fraction: float  # of the image
+    score: float
+    touches_border: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CardLocation:
+    """Where the card is in a photo, and the card rectified.
+
+    ``corners`` are in original-image pixels (EXIF orientation applied),
+    ordered top-left, top-right, bottom-right, bottom-left of the card seen
+    upright. ``rectified`` is RGB at a fixed width
+    (``DocumentConfig.rectified_width``) and the card type's aspect;
+    ``None`` when no card was found.
+    """
+
+    found: bool
+    reason: str | None
+    corners: np.ndarray | None = None
+    rectified: np.ndarray | None = None
+    score: float = 0.0
+    aspect: float | None = None
+    card_type: str | None = None  # from the content classifier, when known
+    side: str | None = None
+    side_score: float = 0.0
+    rotated_180: bool = False
+    image_size: tuple[int, int] = (0, 0)  # original (width, height)
+    card_width_px: float = 0.0  # card width in original-image pixels
+    area_fraction: float = 0.0
+    image: LoadedImage | None = dataclasses.field(default=None, repr=False)  # the decode used
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "found": self.found,
+            "reason": self.reason,
+            "corners": None if self.corners is None else [[round(float(x), 1), round(float(y), 1)]
+                                                           for x, y in self.corners],
+            "score": round(self.score, 3),
+            "aspect": None if self.aspect is None else round(self.aspect, 3),
+            "card_type": self.card_type,
+            "side": self.side,
+            "rotated_180": self.rotated_180,
+            "image_size": list(self.image_size),
+            "card_width_px": round(self.card_width_px, 1),
+            "area_fraction": round(self.area_fraction, 4),
+        }
+
+
+# ------------------------------------------------------------------------------------ geometry
+
+
+def order_corners(pts: np.ndarray) -> np.ndarray:
+    """Order 4 points clockwise from the top-left (image y down).
+
+    >>> order_corners(np.array([[10, 0], [0, 0], [0, 5], [10, 5]], float)).tolist()
+    [[0.0, 0.0], [10.0, 0.0], [10.0, 5.0], [0.0, 5.0]]
+    """
+    pts = np.asarray(pts, np.float64).reshape(4, 2)
+    c = pts.mean(axis=0)
+    ang = np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0])
+    pts = pts[np.argsort(ang)]  # clockwise on screen (y down), starting anywhere
+    start = int(np.argmin(pts.sum(axis=1)))
+    return np.roll(pts, -start, axis=0)
+
+
+def rectangle_aspect(corners: np.ndarray, image_size: tuple[int, int],
+                     default_focal: float) -> tuple[float, float]:
+    """Estimated (width / height, focal) of the rectangle seen as ``corners`` (TL, TR, BR, BL).
+
+    Zhang & He, "Whiteboard scanning and image enhancement" (2007): the
+    perspective gives the focal length when it is strong enough, otherwise
+    ``default_focal`` is used.
+
+    >>> sq = np.array([[0, 0], [200, 0], [200, 100], [0, 100]], float) + 300
+    >>> round(rectangle_aspect(sq, (800, 600), 700.0)[0], 3)
+    2.0
+    """
+    w, h = image_size
+    u0, v0 = w / 2.0, h / 2.0
+    tl, tr, br, bl = (np.array([p[0] - u0, p[1] - v0, 1.0]) for p in corners)
+    m1, m2, m3, m4 = tl, tr, bl, br
+    den2 = float(np.dot(np.cross(m2, m4), m3))
+    den3 = float(np.dot(np.cross(m3, m4), m2))
+    if abs(den2) < 1e-9 or abs(den3) < 1e-9:
+        return 0.0, default_focal
+    k2 = float(np.dot(np.cross(m1, m4), m3)) / den2
+    k3 = float(np.dot(np.cross(m1, m4), m2)) / den3
+    n2 = k2 * m2 - m1
+    n3 = k3 * m3 - m1
+    f = default_focal
+    zz = n2[2] * n3[2]
+    if abs(zz) > 1e-6:
+        f2 = -(n2[0] * n3[0] + n2[1] * n3[1]) / zz
+        if f2 > 0:
+            f_est = math.sqrt(f2)
+            if 0.5 * default_focal <= f_est <= 2.0 * default_focal:
+                f = f_est
+    a = np.diag([1 / f**2, 1 / f**2, 1.0])
+    num = float(n2 @ a @ n2)
+    den = float(n3 @ a @ n3)
+    if num <= 0 or den <= 0:
+        return 0.0, f
+    return math.sqrt(num / den), f
+
+
+def _aspect_error(aspect: float) -> float:
+    if aspect <= 0:
+        return 9.0
+    return min(abs(math.log(aspect / a)) for a in KNOWN_ASPECTS)
+
+
+def _line_intersection(l1: tuple[np.ndarray, np.ndarray], l2: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
+    (p, d), (q, e) = l1, l2
+    m = np.array([[d[0], -e[0]], [d[1], -e[1]]])
+    if abs(np.linalg.det(m)) < 1e-9:
+        return None
+    t = np.linalg.solve(m, q - p)
+    return p + t[0] * d
+
+
+def _refine_sides(corners: np.ndarray, grad: np.ndarray, search: float) -> np.ndarray | None:
+    """Move each side to the strongest gradient along its normals and intersect the fitted lines."""
+    h, w = grad.shape
+    lines = []
+    centre = corners.mean(axis=0)
+    offsets = np.arange(-search, search + 1e-6, 1.0)
+    for i in range(4):
+        a, b = corners[i], corners[(i + 1) % 4]
+        d = b - a
+        length = float(np.hypot(*d))
+        if length < 8:
+            return None
+        d = d / length
+        n = np.array([-d[1], d[0]])
+        if np.dot(centre - a, n) > 0:  # normal points outwards
+            n = -n
+        ts = np.linspace(0.12, 0.88, max(8, min(60, int(length / 4))))
+        pts = a[None, :] + ts[:, None] * (b - a)[None, :]
+        samples = pts[:, None, :] + offsets[None, :, None] * n[None, None, :]
+        xs = np.clip(samples[..., 0], 0, w - 1)
+        ys = np.clip(samples[..., 1], 0, h - 1)
+        vals = cv2.remap(grad, xs.astype(np.float32), ys.astype(np.float32), cv2.INTER_LINEAR)
+        inside = ((samples[..., 0] >= 0) & (samples[..., 0] <= w - 1)
+                  & (samples[..., 1] >= 0) & (samples[..., 1] <= h - 1))
+        vals = np.where(inside, vals, 0)
+        best = vals.argmax(axis=1)
+        strength = vals[np.arange(len(best)), best]
+        keep = strength > 0.25 * max(float(np.median(strength)), 1e-6)
+        # sub-pixel peak by a parabola through the neighbours
+        sub = best.astype(np.float64)
+        inner = (best > 0) & (best < len(offsets) - 1)
+        idx = np.arange(len(best))[inner]
+        y0, y1, y2 = vals[idx, best[inner] - 1], vals[idx, best[inner]], vals[idx, best[inner] + 1]
+        den = y0 - 2 * y1 + y2
+        sub[inner] += np.where(np.abs(den) > 1e-9, 0.5 * (y0 - y2) / np.where(np.abs(den) > 1e-9, den, 1), 0)
+        edge_pts = pts + (offsets[0] + sub)[:, None] * n[None, :]
+        edge_pts = edge_pts[keep]
+        if len(edge_pts) < 5:
+            return None
+        vx, vy, x0, y0_ = cv2.fitLine(edge_pts.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        lines.append((np.array([x0, y0_], np.float64), np.array([vx, vy], np.float64)))
+    out = []
+    for i in range(4):
+        p = _line_intersection(lines[(i - 1) % 4], lines[i])
+        if p is None:
+            return None
+        out.append(p)
+    refined = np.array(out)
+    if np.max(np.abs(refined - corners)) > 3 * search + 10:
+        return None
+    return refined
+
+
+def _side_support(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, thresh: float) -> float:
+    """The weakest side's fraction of sample points on a strong edge running along the side.
+
+    A point counts when, within 2 px along the side's normal, the gradient is
+    above ``thresh`` and points across the side (|cos| >= 0.85): textured
+    backgrounds have edges everywhere but not aligned along a straight line.
+    """
+    h, w = gx.shape
+    worst = 1.0
+    centre = corners.mean(axis=0)
+    for i in range(4):
+        a, b = corners[i], corners[(i + 1) % 4]
+        d = b - a
+        length = float(np.hypot(*d))
+        d = d / max(length, 1e-9)
+        n = np.array([-d[1], d[0]])
+        if np.dot(centre - a, n) > 0:
+            n = -n
+        ts = np.linspace(0.1, 0.9, 48)
+        pts = a[None, :] + ts[:, None] * (b - a)[None, :]
+        hits = np.zeros(len(ts), bool)
+        for off in (-2.0, -1.0, 0.0, 1.0, 2.0):
+            q = pts + off * n[None, :]
+            xs = np.round(q[:, 0]).astype(int)
+            ys = np.round(q[:, 1]).astype(int)
+            ok = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+            vx = np.zeros(len(ts), np.float32)
+            vy = np.zeros(len(ts), np.float32)
+            vx[ok] = gx[ys[ok], xs[ok]]
+            vy[ok] = gy[ys[ok], xs[ok]]
+            mag = np.hypot(vx, vy)
+            cos = np.abs(vx * n[0] + vy * n[1]) / np.maximum(mag, 1e-6)
+            hits |= (mag >= thresh) & (cos >= 0.85)
+        worst = min(worst, float(hits.mean()))
+    return worst
+
+
+def _is_convex(q: np.ndarray) -> bool:
+    signs = []
+    for i in range(4):
+        a, b, c = q[i], q[(i + 1) % 4], q[(i + 2) % 4]
+        signs.append(np.cross(b - a, c - b) > 0)
+    return all(signs) or not any(signs)
+
+
+def _edge_maps(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(binary edges, gradient magnitude, gx, gy) from luminance and chroma (strongest channel per pixel)."""
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    lab = cv2.GaussianBlur(lab, (5, 5), 0)
+    edges = np.zeros(rgb.shape[:2], np.uint8)
+    mag_total = np.zeros(rgb.shape[:2], np.float32)
+    gx_total = np.zeros(rgb.shape[:2], np.float32)
+    gy_total = np.zeros(rgb.shape[:2], np.float32)
+    for c, weight in ((0, 1.0), (1, 2.0), (2, 2.0)):
+        ch = lab[:, :, c]
+        gx = cv2.Sobel(ch, cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(ch, cv2.CV_32F, 0, 1, ksize=3)
+        mag = cv2.magnitude(gx, gy) * weight
+        stronger = mag > mag_total
+        mag_total = np.where(stronger, mag, mag_total)
+        gx_total = np.where(stronger, gx * weight, gx_total)
+        gy_total = np.where(stronger, gy * weight, gy_total)
+        hi = float(np.percentile(mag[::4, ::4], 92))
+        hi = max(hi, 40.0 * weight)
+        edges = np.bitwise_or(edges, cv2.Canny(ch, hi / weight * 0.5, hi / weight))
+    return edges, mag_total, gx_total, gy_total
+
+
+def _contour_lines(contours: list[np.ndarray], size: tuple[int, int],
+                   max_lines: int = 14) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """Long straight runs of the edge contours as (point, unit direction, length), longest first.
+
+    A card partly hidden by clutter (a pen across an edge, a sheet of paper
+    under a corner) still shows long straight pieces of its four edges.
+    """
+    w, h = size
+    min_len = 0.12 * min(w, h)
+    raw: list[list[float]] = []
+    for cnt in contours:
+        if len(cnt) < 8 or cv2.arcLength(cnt, False) < min_len:
+            continue
+        poly = cv2.approxPolyDP(cnt, 2.5, True).reshape(-1, 2).astype(np.float64)
+        for i in range(len(poly)):
+            p0, p1 = poly[i], poly[(i + 1) % len(poly)]
+            length = float(np.hypot(*(p1 - p0)))
+            if length < min_len:
+                continue
+            theta = math.atan2(p1[1] - p0[1], p1[0] - p0[0]) % math.pi
+            nx, ny = -math.sin(theta), math.cos(theta)
+            raw.append([theta, p0[0] * nx + p0[1] * ny, length])
+    raw.sort(key=lambda ln: -ln[2])
+    lines: list[list[float]] = []
+    for theta, rho, length in raw:
+        for ln in lines:
+            dth = abs(ln[0] - theta)
+            if min(dth, math.pi - dth) < math.radians(3):
+                rho2 = rho if dth < math.pi / 2 else -rho
+                if abs(ln[1] - rho2) < 5.0:
+                    ln[2] += length
+                    break
+        else:
+            lines.append([theta, rho, length])
+    lines.sort(key=lambda ln: -ln[2])
+    out = []
+    for theta, rho, length in lines[:max_lines]:
+        d = np.array([math.cos(theta), math.sin(theta)])
+        n = np.array([-d[1], d[0]])
+        out.append((n * rho, d, length))
+    return out
+
+
+def _line_quads(lines: list[tuple[np.ndarray, np.ndarray, float]], size: tuple[int, int]) -> list[np.ndarray]:
+    """Quadrilaterals from two roughly parallel pairs of long lines, inside the frame."""
+    w, h = size
+    pairs = []
+    for i in range(len(lines)):
+        for j in range(i + 1, len(lines)):
+            cos = abs(float(np.dot(lines[i][1], lines[j][1])))
+            if cos > math.cos(math.radians(40)):
+                # opposite sides must be apart
+                dist = abs(float(np.dot(lines[j][0] - lines[i][0], np.array([-lines[i][1][1], lines[i][1][0]]))))
+                if dist > 0.1 * min(w, h):
+                    pairs.append((i, j))
+    quads = []
+    for a in range(len(pairs)):
+        for b in range(a + 1, len(pairs)):
+            i, j = pairs[a]
+            k, m = pairs[b]
+            if len({i, j, k, m}) < 4:
+                continue
+            cos = abs(float(np.dot(lines[i][1], lines[k][1])))
+            if cos > math.cos(math.radians(45)):
+                continue
+            pts = []
+            for p_, q_ in ((i, k), (k, j), (j, m), (m, i)):
+                x = _line_intersection((lines[p_][0], lines[p_][1]), (lines[q_][0], lines[q_][1]))
+                if x is None:
+                    break
+                pts.append(x)
+            if len(pts) < 4:
+                continue
+            q = np.array(pts)
+            if (q[:, 0] < -0.05 * w).any() or (q[:, 0] > 1.05 * w).any() or (q[:, 1] < -0.05 * h).any() \
+                    or (q[:, 1] > 1.05 * h).any():
+                continue
+            quads.append(order_corners(q))
+    return quads
+
+
+def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int = 6) -> list[Quad]:
+    """Card candidates in ``rgb`` (search resolution), best first."""
+    h, w = rgb.shape[:2]
+    edges, grad, gx, gy = _edge_maps(rgb)
+    thresh = 24.0
+    img_area = float(w * h)
+    default_f = cfg.focal_factor * max(w, h)
+    found: list[Quad] = []
+    seen: list[np.ndarray] = []
+    line_contours: list[np.ndarray] = []
+    for closing in (1, 2):
+        work = cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=closing)
+        contours, _ = cv2.findContours(work, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        if closing == 1:
+            line_contours = list(contours)
+        for cnt in contours:
+            hull = cv2.convexHull(cnt)
+            area = cv2.contourArea(hull)
+            if area < cfg.min_area_fraction * 0.5 * img_area:
+                continue
+            peri = cv2.arcLength(hull, True)
+            approx = None
+            for eps in (0.02, 0.035, 0.05, 0.07, 0.1):
+                a = cv2.approxPolyDP(hull, eps * peri, True)
+                if len(a) == 4:
+                    approx = a
+                    break
+                if len(a) < 4:
+                    break
+            if approx is None:
+                continue
+            q = order_corners(approx.reshape(4, 2).astype(np.float64))
+            if any(np.max(np.abs(q - s)) < 3 for s in seen):
+                continue
+            seen.append(q)
+            refined = _refine_sides(q, grad, search=max(4.0, 0.012 * max(w, h)))
+            if refined is not None and _is_convex(refined):
+                q = order_corners(refined)
+            quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f)
+            if quad is not None:
+                found.append(quad)
+    confident = any(q.support >= 0.9 and q.aspect_error <= 0.06 and q.area_fraction >= cfg.min_area_fraction
+                    for q in found)
+    line_quads = [] if confident else _line_quads(_contour_lines(line_contours, (w, h)), (w, h))
+    for q in line_quads:
+        if any(np.max(np.abs(q - s_)) < 3 for s_ in seen):
+            continue
+        if cv2.contourArea(q.astype(np.float32)) < cfg.min_area_fraction * 0.5 * img_area:
+            continue
+        seen.append(q)
+        quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f)
+        if quad is not None:
+            found.append(quad)
+    found.sort(key=lambda x: -x.score)
+    return found[:max_quads]
+
+
+def _score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size: tuple[int, int],
+                default_f: float) -> Quad | None:
+    w, h = size
+    if not _is_convex(q):
+        return None
+    sides = [float(np.hypot(*(q[(i + 1) % 4] - q[i]))) for i in range(4)]
+    if min(sides) < 10:
+        return None
+    # landscape: make the first side the long one
+    if sides[0] + sides[2] < sides[1] + sides[3]:
+        q = np.roll(q, -1, axis=0)
+    aspect, _ = rectangle_aspect(q, size, default_f)
+    if 0 < aspect < 1:
+        q = np.roll(q, -1, axis=0)
+        aspect = 1 / aspect
+    err = _aspect_error(aspect)
+    if err > 0.3:
+        return None
+    area = float(cv2.contourArea(q.astype(np.float32))) / float(w * h)
+    support = _side_support(q, *grads)
+    margin = 2.0
+    touches = bool(np.any(q[:, 0] < margin) or np.any(q[:, 1] < margin)
+                   or np.any(q[:, 0] > w - 1 - margin) or np.any(q[:, 1] > h - 1 - margin))
+    score = support - 2.0 * err + 0.4 * math.sqrt(min(area, 0.9))
+    return Quad(q, support, aspect, err, area, score, touches)
+
+
+# ------------------------------------------------------------------------------------- warping
+
+
+def warp_card(rgb: np.ndarray, corners: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The card between ``corners`` (TL, TR, BR, BL, in ``rgb`` pixels) warped to ``size`` = (w, h)."""
+    w, h = size
+    dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    m = cv2.getPerspectiveTransform(corners.astype(np.float32), dst)
+    return cv2.warpPerspective(rgb, m, (w, h), flags=cv2.INTER_AREA if _shrinks(corners, w) else cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+
+
+def _shrinks(corners: np.ndarray, width: int) -> bool:
+    return float(np.hypot(*(corners[1] - corners[0]))) > 1.5 * width
+
+
+def rectified_size(card_type: CardType | str | None, cfg: DocumentConfig = DOCUMENT) -> tuple[int, int]:
+    """(width, height) of a rectified card of that type (ID-1 when unknown)."""
+    aspect = CNI_1995_ASPECT if card_type == CardType.CNI_1995 else ID1_ASPECT
+    return cfg.rectified_width, round(cfg.rectified_width / aspect)
+
+
+def layout_for(card_type: str | None, side: str | None) -> CardLayout | None:
+    """The layout of a classified side, or ``None``."""
+    if card_type is None or side is None:
+        return None
+    try:
+        return get_layout(card_type, side)
+    except Exception:  # noqa: BLE001 - unknown combination: no layout
+        return None
+
+
+# ------------------------------------------------------------------------------------- decoding
+
+
+def _header_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from the image header only (no decoding), ``None`` if unreadable."""
+    if sniff_image_format(data) is None:
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return int(im.size[0]), int(im.size[1])
+    except Exception:  # noqa: BLE001 - load_image reports the real error with its reason code
+        return None
+
+
+def decode_for_search(source: ImageSource | bytes, min_side: int) -> LoadedImage:
+    """Decode at the largest power-of-two reduction (JPEG DCT scaling) whose longer side is >= ``min_side``.
+
+    Asking the decoder for exactly ``original / 2**k`` avoids a resize after
+    decoding: a 12 MP JPEG comes out at 1000 x 750 in ~30 ms.
+    """
+    if isinstance(source, np.ndarray):
+        return load_image(source, max_side=None)
+    size = _header_size(source) if isinstance(source, bytes) else None
+    if size is None:
+        return load_image(source, max_side=min_side)
+    longest = max(size)
+    factor = 1
+    for k in (8, 4, 2):
+        if longest / k >= min_side:
+            factor = k
+            break
+    return load_image(source, max_side=math.ceil(longest / factor) if factor > 1 else None)
+
+
+def read_image_source(image: ImageSource) -> ImageSource | bytes:
+    """Paths and buffers as bytes (read once, with media's size caps); arrays unchanged."""
+    if isinstance(image, np.ndarray):
+        return image
+    return read_source_bytes(image, MEDIA.max_file_bytes)
+
+
+def _pick_by_content(small: np.ndarray, quads: list[Quad]) -> Quad:
+    """Among close candidates, the one whose content looks most like a known card (then the larger)."""
+    from idverify.document.side import classify_card
+
+    best, best_key = quads[0], -1e9
+    for q in quads:
+        verdict = classify_card(warp_card(small, q.corners, (512, round(512 / ID1_ASPECT))))
+        known = verdict.card_type is not None
+        key = q.score + (0.6 * verdict.score if known else 0.0) + 0.3 * math.sqrt(q.area_fraction)
+        if key > best_key:
+            best, best_key = q, key
+    return best
+
+
+# ------------------------------------------------------------------------------------- public
+
+
+def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUMENT, classify: bool = True,
+                min_source_width: float | None = None) -> CardLocation:
+    """Find the card in ``image``; rectify it upright at a fixed resolution.
+
+    When the card spans fewer than ``min_source_width`` pixels of the
+    reduced decode (default ``cfg.min_warp_source_width``; 0 = never), the
+    photo is decoded again larger before warping (for OCR).
+
+    Expected failures come back as ``found=False`` with a reason code
+    (``card_not_found``, ``card_cut_off``, ``card_too_small``); undecodable
+    input raises :class:`~idverify.errors.InputError`.
+    """
+    source: ImageSource | bytes | None = None
+    if isinstance(image, LoadedImage):
+        loaded = image
+    else:
+        source = read_image_source(image)
+        loaded = decode_for_search(source, cfg.decode_side)
+    ow, oh = loaded.original_size
+    pix = loaded.pixels
+    h, w = pix.shape[:2]
+    s = cfg.search_side / max(w, h)
+    small = pix
+    if s < 1:
+        small = cv2.resize(pix, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    s = small.shape[1] / w
+    quads = find_quads(small, cfg)
+    good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error]
+    if not good:
+        return CardLocation(False, "card_not_found", score=quads[0].score if quads else 0.0,
+                            image_size=(ow, oh), image=loaded)
+    best = good[0]
+    if len(good) > 1 and classify and good[1].score >= best.score - 0.35:
+        best = _pick_by_content(small, good[:3])
+    corners_dec = best.corners / s
+    # refine at decode resolution
+    gray = cv2.cvtColor(pix, cv2.COLOR_RGB2GRAY)
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    refined = _refine_sides(corners_dec, cv2.magnitude(gx, gy), search=max(3.0, 1.5 / s))
+    if refined is not None and _is_convex(refined) and np.max(np.abs(refined - corners_dec)) < 4 / s:
+        corners_dec = refined
+    corners = corners_dec * (1.0 / loaded.scale)
+    # the card's physical resolution: its width, or its height times the aspect when tilted sideways
+    card_w = max(float(np.hypot(*(corners[1] - corners[0])) + np.hypot(*(corners[2] - corners[3]))) / 2,
+                 float(np.hypot(*(corners[3] - corners[0])) + np.hypot(*(corners[2] - corners[1]))) / 2
+                 * (best.aspect if best.aspect > 0 else ID1_ASPECT))
+    base = CardLocation(False, None, corners=corners, score=best.score, aspect=best.aspect, image_size=(ow, oh),
+                        card_width_px=card_w, area_fraction=best.area_fraction, image=loaded)
+    margin = cfg.border_margin * max(ow, oh)
+    if (np.any(corners[:, 0] < -margin) or np.any(corners[:, 1] < -margin)
+            or np.any(corners[:, 0] > ow - 1 + margin) or np.any(corners[:, 1] > oh - 1 + margin)):
+        return dataclasses.replace(base, reason="card_cut_off")
+    if best.area_fraction < cfg.min_area_fraction:
+        return dataclasses.replace(base, reason="card_too_small")
+    # decode again, larger, when the card is small in the decode
+    work = loaded
+    min_w = cfg.min_warp_source_width if min_source_width is None else min_source_width
+    if card_w * loaded.scale < min_w and loaded.scale < 1.0 and source is not None:
+        want = min_w / card_w
+        work = decode_for_search(source, math.ceil(max(ow, oh) * min(1.0, want)))
+    src = corners * work.scale
+    if classify:
+        from idverify.document.side import classify_card  # content decides the 180° turn and the type
+
+        thumb_size = (256, round(256 / ID1_ASPECT))
+        thumb = warp_card(work.pixels, src, thumb_size)
+        verdict = classify_card(thumb)
+        if verdict.rotated_180:
+            corners = np.roll(corners, 2, axis=0)
+            src = np.roll(src, 2, axis=0)
+        rect = warp_card(work.pixels, src, rectified_size(verdict.card_type, cfg))
+        return dataclasses.replace(base, found=True, corners=corners, rectified=rect, card_type=verdict.card_type,
+                                   side=verdict.side, side_score=verdict.score, rotated_180=verdict.rotated_180,
+                                   image=work)
+    rect = warp_card(work.pixels, src, rectified_size(None, cfg))
+    return dataclasses.replace(base, found=True, rectified=rect, image=work)
+
+
+__all__ = ["CardLocation", "Quad", "find_quads", "layout_for", "locate_card", "order_corners", "rectangle_aspect",
+           "rectified_size", "warp_card"]

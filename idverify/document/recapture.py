@@ -1,0 +1,106 @@
+"""Recapture cues on one photo: a card shown on a screen, or a photocopy.
+
+* **Screen**: the phone's bezel is a dark, flat frame hugging the card on
+  every side (the decision cue). A display's pixel grid also aliases into
+  moiré, isolated peaks in the spectrum of the card's high-pass residual;
+  those are measured and reported as evidence, but not decided on (at the
+  decoded resolution the card's own guilloche and hologram make peaks too).
+* **Photocopy**: the coloured parts of an ID card (tricolour mark, chip, EU
+  flag, guilloche inks) come out grey: the card's most saturated pixels
+  stay low.
+
+Prints and colour copies keep their colours and show no grid: they are
+caught by the hologram check of the tilted capture instead.
+
+>>> import numpy as np
+>>> cues = recapture_cues(np.full((319, 512, 3), 200, np.uint8))
+>>> sorted(cues)
+['bezel', 'colourfulness', 'moire', 'moire_chroma']
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from idverify.config import DOCUMENT, DocumentConfig
+from idverify.results import Check
+
+CUE_WIDTH = 512
+
+
+def _peakiness(channel: np.ndarray) -> float:
+    """Strongest isolated spectral peak of a high-pass residual, over the median spectrum (in the mid/high band)."""
+    x = channel.astype(np.float32)
+    x = x - cv2.GaussianBlur(x, (0, 0), 3)
+    h, w = x.shape
+    win = np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
+    spec = np.abs(np.fft.fftshift(np.fft.fft2(x * win)))
+    yy, xx = np.mgrid[0:h, 0:w]
+    r = np.hypot((yy - h / 2) / (h / 2), (xx - w / 2) / (w / 2))
+    band = (r > 0.12) & (r < 0.95)
+    # the card's own horizontal/vertical structure (text lines, rules) lies on the axes
+    band &= (np.abs(yy - h / 2) > 2) & (np.abs(xx - w / 2) > 2)
+    vals = spec[band]
+    if vals.size == 0:
+        return 0.0
+    # local maxima only: a peak must stand above its 5x5 neighbourhood
+    local = cv2.dilate(spec, np.ones((5, 5), np.uint8))
+    peaks = spec[band & (spec >= local)]
+    med = float(np.median(vals)) + 1e-6
+    return float(np.sort(peaks)[-3:].mean() / med) if peaks.size >= 3 else 0.0
+
+
+def _bezel(image: np.ndarray | None, corners: np.ndarray | None) -> float:
+    """Share of a ring just outside the card that is dark and flat (a phone's bezel)."""
+    if image is None or corners is None:
+        return 0.0
+    h, w = image.shape[:2]
+    c = corners.mean(axis=0)
+    outer = (corners - c) * 1.12 + c
+    mask = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(mask, outer.astype(np.int32), 1)
+    cv2.fillConvexPoly(mask, corners.astype(np.int32), 0)
+    ring = mask > 0
+    if ring.sum() < 50:
+        return 0.0
+    hsv = cv2.cvtColor(image, cv2.COLOR_RGB2HSV)
+    dark = (hsv[:, :, 2] < 55) & (hsv[:, :, 1] < 90)
+    return float(dark[ring].mean())
+
+
+def recapture_cues(rectified: np.ndarray, image: np.ndarray | None = None,
+                   corners: np.ndarray | None = None) -> dict[str, float]:
+    """Screen and photocopy cues of a rectified card; ``image``/``corners`` (same pixels) add the bezel cue."""
+    h, w = rectified.shape[:2]
+    small = cv2.resize(rectified, (CUE_WIDTH, max(8, round(h * CUE_WIDTH / w))), interpolation=cv2.INTER_AREA)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+    m = max(4, CUE_WIDTH // 40)
+    inner = np.s_[m:-m, m:-m]
+    sat = hsv[:, :, 1][inner].astype(np.float32) / 255.0
+    return {
+        "moire": _peakiness(lab[:, :, 0][inner]),
+        "moire_chroma": max(_peakiness(lab[:, :, 1][inner]), _peakiness(lab[:, :, 2][inner])),
+        "colourfulness": float(np.percentile(sat, 97)),
+        "bezel": _bezel(image, corners),
+    }
+
+
+def check_recapture(rectified: np.ndarray, image: np.ndarray | None = None, corners: np.ndarray | None = None,
+                    *, cfg: DocumentConfig = DOCUMENT, crop: str = "rectified") -> Check:
+    """One check: ``screen_recapture``, ``photocopy`` or passed, with the cues as evidence."""
+    cues = recapture_cues(rectified, image, corners)
+    # the spectral peaks are reported but not decided on: guilloche and holograms make peaks of their own
+    screen = cues["bezel"]
+    ev = {"crop": crop, **{k: round(v, 4) for k, v in cues.items()}}
+    if screen > cfg.max_screen_score:
+        return Check("recapture", False, "screen_recapture", score=round(screen, 3), threshold=cfg.max_screen_score,
+                     evidence=ev)
+    if cues["colourfulness"] < cfg.min_saturation:
+        return Check("recapture", False, "photocopy", score=round(cues["colourfulness"], 4),
+                     threshold=cfg.min_saturation, evidence=ev)
+    return Check("recapture", True, None, score=round(screen, 3), threshold=cfg.max_screen_score, evidence=ev)
+
+
+__all__ = ["check_recapture", "recapture_cues"]

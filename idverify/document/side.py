@@ -1,0 +1,225 @@
+"""Which card and which side: CNIe recto / verso, old card recto / verso, carte Vitale, unknown.
+
+Template cues measured on a rectified thumbnail, in both 180° orientations:
+
+* ``mrz_lines``: long text lines in the bottom band (3 for the CNIe verso's
+  TD1, 2 for the old card's 2 x 36), by black-hat text mask and line blobs;
+* ``chip``: the gold contact plate on the left, middle height;
+* ``header``: the tricolour mark top-left and the blue EU flag top-right of
+  the CNIe recto;
+* ``green``: the carte Vitale's green (and yellow);
+* ``aspect``: 1.586 (ID-1) or 1.419 (the 105 x 74 mm old card).
+
+A small rule table turns cues into a label with a confidence; the
+orientation with the better score wins. The cues are the kind a human
+checks first and hold on the real specimens as well as on the synthetic
+renders; they are deliberately coarse (see :mod:`idverify.document.template`
+for the zone-by-zone check).
+
+>>> import numpy as np
+>>> classify_card(np.full((202, 320, 3), 200, np.uint8)).label
+'unknown'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+
+THUMB_WIDTH = 512
+UNKNOWN = "unknown"
+LABELS = ("cnie_2021/recto", "cnie_2021/verso", "cni_1995/recto", "cni_1995/verso", "carte_vitale/recto", UNKNOWN)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SideVerdict:
+    """The classifier's answer for one rectified card."""
+
+    card_type: str | None  # "cnie_2021" | "cni_1995" | "carte_vitale" | None (unknown)
+    side: str | None  # "recto" | "verso" | None
+    score: float  # confidence in [0, 1]
+    rotated_180: bool  # the content was upside down in the proposed orientation
+    cues: dict[str, float]
+
+    @property
+    def label(self) -> str:
+        return UNKNOWN if self.card_type is None else f"{self.card_type}/{self.side}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"card_type": self.card_type, "side": self.side, "label": self.label, "score": round(self.score, 3),
+                "rotated_180": self.rotated_180, "cues": {k: round(v, 3) for k, v in self.cues.items()}}
+
+
+def _resize(rgb: np.ndarray) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    if w == THUMB_WIDTH:
+        return rgb
+    size = (THUMB_WIDTH, max(8, round(h * THUMB_WIDTH / w)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if w > THUMB_WIDTH else cv2.INTER_LINEAR)
+
+
+def mrz_lines(gray: np.ndarray, band: tuple[float, float] = (0.6, 0.99)) -> tuple[int, float]:
+    """(number of MRZ-like text lines, mean horizontal coverage) in the bottom ``band`` of a card.
+
+    An MRZ line is a row of evenly spaced dark characters spanning most of
+    the card's width; printed fields and titles are shorter, printed rules
+    are thinner.
+    """
+    h, w = gray.shape
+    y0, y1 = int(band[0] * h), int(band[1] * h)
+    x0, x1 = int(0.02 * w), int(0.98 * w)
+    roi = gray[y0:y1, x0:x1]
+    if roi.size == 0:
+        return 0, 0.0
+    k = max(3, int(w / 30)) | 1
+    bh = cv2.morphologyEx(roi, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    thr = max(45.0, float(cv2.threshold(bh, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]))
+    mask = (bh >= thr).astype(np.uint8)
+    joined = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, w // 40), 1)))
+    rows = joined.mean(axis=1)  # share of the width inked, per row
+    paper = float(np.percentile(gray, 90))
+    on = rows >= 0.55
+    lines = 0
+    cover: list[float] = []
+    start = None
+    for i, v in enumerate(np.append(on, False)):
+        if v and start is None:
+            start = i
+        elif not v and start is not None:
+            height = i - start
+            light = float(np.median(roi[start:i])) >= 0.6 * paper
+            if (0.02 * h <= height <= 0.11 * h and rows[start:i].max() >= 0.7 and light
+                    and _looks_like_characters(mask[start:i])):
+                lines += 1
+                cover.append(float(rows[start:i].max()))
+            start = None
+    return lines, float(np.mean(cover)) if cover else 0.0
+
+
+def _looks_like_characters(line: np.ndarray) -> bool:
+    """A row of 20+ separate, similar-width glyphs (not a photo, a rule or a few words)."""
+    cols = line.any(axis=0).astype(np.int8)
+    edges = np.diff(np.concatenate(([0], cols, [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    widths = ends - starts
+    keep = widths >= 2
+    starts, ends, widths = starts[keep], ends[keep], widths[keep]
+    if len(widths) < 12:
+        return False
+    gaps = starts[1:] - ends[:-1]  # monospaced, filled with '<': no wide gaps along the line
+    if gaps.max() > 3.0 * float(np.median(widths)) + 2:
+        return False
+    med = float(np.median(widths))
+    glyphs = float(np.maximum(1, np.round(widths / med)).sum())  # touching glyphs count as several
+    inked = cols.mean()
+    return bool(glyphs >= 20 and 0.2 <= inked <= 0.9 and np.mean(widths <= 2.5 * med) >= 0.7)
+
+
+def _fraction(mask: np.ndarray, box: tuple[float, float, float, float]) -> float:
+    h, w = mask.shape
+    x0, y0, x1, y1 = box
+    roi = mask[int(y0 * h):int(y1 * h), int(x0 * w):int(x1 * w)]
+    return float(roi.mean()) if roi.size else 0.0
+
+
+def card_cues(rgb: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
+    """The template cues of a rectified card as given and turned by 180° (resized to 512 wide)."""
+    img = _resize(rgb)
+    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
+    hue = hsv[:, :, 0].astype(np.float32) * 2.0  # degrees
+    sat = hsv[:, :, 1].astype(np.float32) / 255.0
+    val = hsv[:, :, 2].astype(np.float32) / 255.0
+    masks = {
+        "gold": ((hue >= 25) & (hue <= 62) & (sat >= 0.25) & (val >= 0.35)).astype(np.float32),
+        "blue": ((hue >= 200) & (hue <= 250) & (sat >= 0.4) & (val >= 0.2)).astype(np.float32),
+        "red": (((hue <= 15) | (hue >= 340)) & (sat >= 0.45) & (val >= 0.35)).astype(np.float32),
+        "green": ((hue >= 70) & (hue <= 170) & (sat >= 0.3) & (val >= 0.25)).astype(np.float32),
+        "yellow": ((hue >= 40) & (hue < 70) & (sat >= 0.35) & (val >= 0.5)).astype(np.float32),
+    }
+    k = max(3, gray.shape[1] // 60) | 1
+    ink = (cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))) >= 45)
+    ink_f = ink.astype(np.float32)
+    lines_bottom, cover_bottom = mrz_lines(gray)
+    flipped_gray = gray[::-1, ::-1]
+    lines_top, cover_top = mrz_lines(flipped_gray)
+    sat_median = float(np.median(sat[::4, ::4]))
+    gold_all = float(masks["gold"].mean())
+    out = []
+    for flipped in (False, True):
+        m = {k_: (v[::-1, ::-1] if flipped else v) for k_, v in masks.items()}
+        ink_o = ink_f[::-1, ::-1] if flipped else ink_f
+        chip_box = _fraction(m["gold"], (0.02, 0.28, 0.28, 0.68))
+        out.append({
+            "mrz_lines": float(lines_top if flipped else lines_bottom),
+            "mrz_cover": cover_top if flipped else cover_bottom,
+            "mrz_lines_top": float(lines_bottom if flipped else lines_top),
+            "chip": max(0.0, chip_box - 1.5 * gold_all),
+            "flag_blue_tl": _fraction(m["blue"], (0.0, 0.0, 0.22, 0.2)),
+            "flag_red_tl": _fraction(m["red"], (0.0, 0.0, 0.22, 0.2)),
+            "eu_blue_tr": _fraction(m["blue"], (0.78, 0.0, 1.0, 0.25)),
+            "blue_top": _fraction(m["blue"], (0.0, 0.0, 1.0, 0.15)),
+            "blue_bottom": _fraction(m["blue"], (0.0, 0.85, 1.0, 1.0)),
+            "banner_top": _fraction(m["blue"], (0.05, 0.0, 0.95, 0.09)),
+            "green": float(m["green"].mean()),
+            "yellow": float(m["yellow"].mean()),
+            "green_header": _fraction(m["green"], (0.0, 0.0, 0.62, 0.24)),
+            "ink_top": _fraction(ink_o, (0.03, 0.05, 0.97, 0.4)),
+            "ink_bottom": _fraction(ink_o, (0.03, 0.6, 0.97, 0.95)),
+            "saturation": sat_median,
+        })
+    return out[0], out[1]
+
+
+def _scores(c: dict[str, float], aspect: float | None) -> dict[str, float]:
+    """Per-label scores in [0, 1] for one orientation."""
+    old_aspect = 1.0 if aspect is None else float(np.clip(1.0 - abs(aspect - 1.419) / 0.17, 0.0, 1.0))
+    id1_aspect = 1.0 if aspect is None else float(np.clip(1.0 - abs(aspect - 1.586) / 0.17, 0.0, 1.0))
+    chip = min(1.0, c["chip"] / 0.05)
+    mrz3 = 1.0 if c["mrz_lines"] == 3 else (0.5 if c["mrz_lines"] == 4 else 0.0)
+    mrz2 = 1.0 if c["mrz_lines"] == 2 else 0.0
+    no_mrz = {0: 1.0, 1: 0.7}.get(int(c["mrz_lines"]), 0.0)  # one long line alone is not an MRZ
+    header = min(1.0, c["flag_blue_tl"] / 0.04) * min(1.0, c["flag_red_tl"] / 0.02)
+    eu = min(1.0, c["eu_blue_tr"] / 0.05)
+    greenish = min(1.0, (c["green"] + c["yellow"]) / 0.25)
+    barcode = 1.0 - greenish  # the CNIe verso's other zones are pale, not green
+    banner = min(1.0, c["banner_top"] / 0.3)
+    s = {
+        "cnie_2021/verso": max(mrz3 * (0.6 + 0.4 * chip), 0.6 * no_mrz * chip * barcode * (1.0 - header))
+        * (0.7 + 0.3 * id1_aspect),
+        "cni_1995/recto": max(mrz2 * (1.0 - 0.5 * chip), 0.6 * no_mrz * banner * (1.0 - chip))
+        * (0.7 + 0.3 * old_aspect),
+        "cnie_2021/recto": no_mrz * (0.5 * header + 0.5 * eu) * (1.0 - 0.5 * chip) * (0.6 + 0.4 * id1_aspect),
+        "carte_vitale/recto": no_mrz * chip * (0.5 + 0.5 * max(greenish, min(1.0, c["green_header"] / 0.02)))
+        * (0.6 + 0.4 * id1_aspect) * (0.4 + 0.6 * (1.0 - barcode * (1.0 - min(1.0, c["green_header"] / 0.02)))),
+        "cni_1995/verso": no_mrz * (1.0 - chip) * (1.0 - header) * (1.0 - eu) * (1.0 - banner)
+        * (1.0 - min(1.0, c["blue_bottom"] / 0.2)) * old_aspect * (0.5 if c["ink_top"] > c["ink_bottom"] else 0.4),
+    }
+    return s
+
+
+def classify_card(rectified: np.ndarray, aspect: float | None = None) -> SideVerdict:
+    """Classify a rectified card (RGB) and tell whether it is upside down.
+
+    ``aspect`` is the physical width / height estimated from the capture
+    (it separates the 105 x 74 mm old card from ID-1 cards), ``None`` if
+    unknown.
+    """
+    best: tuple[float, str, bool, dict[str, float]] = (0.0, UNKNOWN, False, {})
+    both = card_cues(rectified)
+    for flipped, cues in zip((False, True), both, strict=True):
+        for label, score in _scores(cues, aspect).items():
+            if score > best[0]:
+                best = (score, label, flipped, cues)
+    score, label, flipped, cues = best
+    if not cues:
+        cues = both[0]
+    if score < 0.3:
+        return SideVerdict(None, None, 1.0 - score, False, cues)
+    card_type, side = label.split("/")
+    return SideVerdict(card_type, side, score, flipped, cues)
+
+
+__all__ = ["LABELS", "SideVerdict", "card_cues", "classify_card", "mrz_lines"]

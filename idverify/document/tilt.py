@@ -1,0 +1,233 @@
+"""Tilt and hologram: the tilted photo shows the same card, really tilted, and its OVD responds.
+
+Given the flat and the tilted captures of one side (both located and
+rectified):
+
+1. **Registration**: the tilted card is aligned on the flat one (the 180°
+   turn is chosen by correlation, then ECC refines a homography at 256 px),
+   and the *personalised* zones (printed fields, portrait) are compared by
+   normalised cross-correlation of their local structure. Another card of
+   the same type shares the background and labels but not the values, so
+   only the same card scores high.
+2. **Angle**: each capture's pose comes from the homography between the
+   physical card (mm) and the photo, with the focal length estimated from
+   the perspective (or a phone default); the tilt is the angle between the
+   two viewing directions, expressed in the card's frame.
+3. **Hologram response**: a per-channel gain + offset fitted on the non-OVD
+   area explains the global lighting change; the residual colour change
+   inside the OVD zones, relative to the residual elsewhere, is the
+   response. A photocopy, print or screen shows no more change there than
+   anywhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import cv2
+import numpy as np
+
+from idverify.config import DOCUMENT, DocumentConfig
+from idverify.document.layout import CardLayout, ZoneKind
+from idverify.document.locate import CardLocation, rectangle_aspect
+from idverify.results import Check
+
+REG_WIDTH = 256
+RESP_WIDTH = 384
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TiltResult:
+    """The three tilt checks and what they measured."""
+
+    checks: tuple[Check, ...]
+    angle_deg: float | None
+    same_card: float | None
+    ovd_response: float | None
+    aligned: np.ndarray | None = dataclasses.field(default=None, repr=False)  # tilted card warped onto the flat
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+
+def _gray(rgb: np.ndarray, width: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    small = cv2.resize(rgb, (width, max(8, round(h * width / w))), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+
+
+def _structure(gray: np.ndarray) -> np.ndarray:
+    """Local structure (band-pass, contrast-normalised): robust to lighting changes."""
+    low = cv2.GaussianBlur(gray, (0, 0), 6)
+    band = cv2.GaussianBlur(gray, (0, 0), 0.8) - low
+    energy = np.sqrt(cv2.GaussianBlur(band * band, (0, 0), 6)) + 0.02
+    return band / energy
+
+
+def _ncc(a: np.ndarray, b: np.ndarray) -> float:
+    a = a - a.mean()
+    b = b - b.mean()
+    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum() / den) if den > 1e-9 else 0.0
+
+
+def register(flat: np.ndarray, tilted: np.ndarray) -> tuple[np.ndarray, bool, float]:
+    """(homography mapping flat -> tilted pixels at REG_WIDTH, tilted turned by 180°, ECC score)."""
+    f = _gray(flat, REG_WIDTH)
+    t = _gray(tilted, REG_WIDTH)
+    if t.shape != f.shape:
+        t = cv2.resize(t, (f.shape[1], f.shape[0]), interpolation=cv2.INTER_AREA)
+    sf = _structure(f)
+    turned = _ncc(sf, _structure(t[::-1, ::-1])) > _ncc(sf, _structure(t))
+    if turned:
+        t = np.ascontiguousarray(t[::-1, ::-1])
+    warp = np.eye(3, dtype=np.float32)
+    score = 0.0
+    try:
+        criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-4)
+        score, found = cv2.findTransformECC(cv2.GaussianBlur(f, (0, 0), 1.5), cv2.GaussianBlur(t, (0, 0), 1.5),
+                                            warp, cv2.MOTION_HOMOGRAPHY, criteria, None, 5)  # type: ignore[call-overload]
+        warp = np.asarray(found, np.float32)
+    except cv2.error:
+        warp = np.eye(3, dtype=np.float32)
+    return warp, turned, float(score)
+
+
+def _zone_mask(layout: CardLayout | None, kinds: tuple[ZoneKind, ...], size: tuple[int, int]) -> np.ndarray:
+    w, h = size
+    m = np.zeros((h, w), bool)
+    if layout is None:
+        return m
+    for z in layout.zones:
+        if z.kind in kinds:
+            x0, y0, x1, y1 = z.pixel_box((w, h))
+            m[y0:y1, x0:x1] = True
+    return m
+
+
+def camera_pose(corners: np.ndarray, image_size: tuple[int, int], aspect: float,
+                cfg: DocumentConfig = DOCUMENT) -> tuple[np.ndarray, np.ndarray]:
+    """(R, t) of the card plane (width 1, height 1/aspect) seen as ``corners`` (TL, TR, BR, BL)."""
+    w, h = image_size
+    default_f = cfg.focal_factor * max(w, h)
+    _, f = rectangle_aspect(corners, image_size, default_f)
+    k = np.array([[f, 0, w / 2.0], [0, f, h / 2.0], [0, 0, 1.0]])
+    obj = np.array([[0, 0], [1, 0], [1, 1 / aspect], [0, 1 / aspect]], np.float64)
+    hom, _ = cv2.findHomography(obj, corners.astype(np.float64))
+    if hom is None:
+        return np.eye(3), np.array([0, 0, 1.0])
+    m = np.linalg.inv(k) @ hom
+    lam = 2.0 / (np.linalg.norm(m[:, 0]) + np.linalg.norm(m[:, 1]))
+    r1, r2, t = m[:, 0] * lam, m[:, 1] * lam, m[:, 2] * lam
+    if t[2] < 0:
+        r1, r2, t = -r1, -r2, -t
+    r = np.column_stack([r1, r2, np.cross(r1, r2)])
+    u, _, vt = np.linalg.svd(r)
+    r = u @ vt
+    return r, t
+
+
+def viewing_direction(loc: CardLocation, aspect: float, cfg: DocumentConfig = DOCUMENT) -> np.ndarray:
+    """Unit vector from the card centre to the camera, in the card's own frame."""
+    assert loc.corners is not None
+    r, t = camera_pose(loc.corners, loc.image_size, aspect, cfg)
+    centre = r @ np.array([0.5, 0.5 / aspect, 0.0]) + t
+    v = r.T @ (-centre)
+    return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
+def ovd_response(flat: np.ndarray, aligned: np.ndarray, layout: CardLayout | None,
+                 valid: np.ndarray | None = None) -> float:
+    """Colour change inside the OVD zones over the change elsewhere, after a per-channel gain/offset fit."""
+    h, w = flat.shape[:2]
+    ovd = _zone_mask(layout, (ZoneKind.OVD,), (w, h))
+    if not ovd.any():
+        return 0.0
+    f = cv2.GaussianBlur(cv2.cvtColor(flat, cv2.COLOR_RGB2LAB).astype(np.float32), (0, 0), 2.0)
+    t = cv2.GaussianBlur(cv2.cvtColor(aligned, cv2.COLOR_RGB2LAB).astype(np.float32), (0, 0), 2.0)
+    rest = ~ovd
+    if valid is not None:
+        rest &= valid
+        ovd = ovd & valid
+    # keep away from the card border (registration and corner rounding)
+    border = np.zeros((h, w), bool)
+    m = max(2, w // 40)
+    border[m:-m, m:-m] = True
+    rest &= border
+    if rest.sum() < 100 or ovd.sum() < 50:
+        return 0.0
+    resid = np.zeros((h, w), np.float32)
+    for c in range(3):
+        x = f[:, :, c][rest]
+        y = t[:, :, c][rest]
+        a = np.vstack([x, np.ones_like(x)]).T
+        coef, *_ = np.linalg.lstsq(a, y, rcond=None)
+        pred = f[:, :, c] * coef[0] + coef[1]
+        resid += np.abs(t[:, :, c] - pred) * (1.0 if c == 0 else 1.5)
+    inside = float(np.mean(resid[ovd]))
+    outside = float(np.median(resid[rest])) + float(np.mean(resid[rest])) * 0.5
+    return inside / max(outside, 1.0)
+
+
+def check_tilt(flat: CardLocation, tilted: CardLocation, *, layout: CardLayout | None = None,
+               cfg: DocumentConfig = DOCUMENT) -> TiltResult:
+    """Tilt checks between the flat and the tilted capture of the same side."""
+    if not (flat.found and tilted.found) or flat.rectified is None or tilted.rectified is None:
+        c = Check("tilt_same_card", False, "card_not_found", evidence={"crop": "tilted/rectified"})
+        return TiltResult((c,), None, None, None)
+    fr = flat.rectified
+    h, w = fr.shape[:2]
+    tr = tilted.rectified
+    if tr.shape != fr.shape:
+        tr = cv2.resize(tr, (w, h), interpolation=cv2.INTER_AREA)
+    warp, turned, ecc = register(fr, tr)
+    if turned:
+        tr = np.ascontiguousarray(tr[::-1, ::-1])
+    # warp the tilted card onto the flat one at the response resolution
+    rw = RESP_WIDTH
+    rh = round(h * rw / w)
+    scale = np.diag([rw / REG_WIDTH, rw / REG_WIDTH, 1.0]).astype(np.float32)
+    warp_r = scale @ warp @ np.linalg.inv(scale)
+    f_small = cv2.resize(fr, (rw, rh), interpolation=cv2.INTER_AREA)
+    t_small = cv2.resize(tr, (rw, rh), interpolation=cv2.INTER_AREA)
+    aligned = cv2.warpPerspective(t_small, warp_r, (rw, rh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                  borderMode=cv2.BORDER_REPLICATE)
+    valid = cv2.warpPerspective(np.ones((rh, rw), np.uint8), warp_r, (rw, rh),
+                                flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP) > 0
+    # 1. same card: structure of the personalised zones
+    sf = _structure(cv2.cvtColor(f_small, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0)
+    st = _structure(cv2.cvtColor(aligned, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0)
+    personal = _zone_mask(layout, (ZoneKind.FIELD, ZoneKind.MRZ), (rw, rh))
+    ovd = _zone_mask(layout, (ZoneKind.OVD,), (rw, rh))
+    if not personal.any():
+        personal = np.ones((rh, rw), bool)
+    personal &= valid & ~ovd
+    same = _ncc(sf[personal], st[personal]) if personal.sum() > 100 else 0.0
+    ev = {"crop": "tilted/aligned", "ecc": round(ecc, 4), "turned_180": turned}
+    checks = [Check("tilt_same_card", same >= cfg.min_same_card, None if same >= cfg.min_same_card
+                    else "tilt_not_same_card", score=round(same, 4), threshold=cfg.min_same_card, evidence=ev)]
+    # 2. angle between the viewing directions, in the card's frame
+    aspect = w / h
+    angle: float | None = None
+    try:
+        v_flat = viewing_direction(flat, aspect, cfg)
+        v_tilt = viewing_direction(tilted, aspect, cfg)
+        angle = math.degrees(math.acos(float(np.clip(np.dot(v_flat, v_tilt), -1.0, 1.0))))
+    except (np.linalg.LinAlgError, cv2.error, ValueError):
+        angle = None
+    ok_angle = angle is not None and cfg.min_tilt_deg <= angle <= cfg.max_tilt_deg
+    checks.append(Check("tilt_angle", ok_angle, None if ok_angle else "tilt_angle_out_of_range",
+                        score=None if angle is None else round(angle, 2), threshold=cfg.min_tilt_deg,
+                        evidence={"crop": "tilted/rectified", "range_deg": [cfg.min_tilt_deg, cfg.max_tilt_deg]}))
+    # 3. hologram response
+    resp = ovd_response(f_small, aligned, layout, valid)
+    ok_resp = resp >= cfg.min_ovd_response
+    zones = [z.name for z in layout.zones_of(ZoneKind.OVD)] if layout else []
+    checks.append(Check("hologram", ok_resp, None if ok_resp else "no_hologram_response", score=round(resp, 3),
+                        threshold=cfg.min_ovd_response, evidence={"crop": "tilted/aligned", "zones": zones}))
+    return TiltResult(tuple(checks), angle, same, resp, aligned)
+
+
+__all__ = ["TiltResult", "camera_pose", "check_tilt", "ovd_response", "register", "viewing_direction"]
