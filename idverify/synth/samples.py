@@ -46,7 +46,7 @@ from idverify.synth.portraits import load_portrait
 
 GENERATOR_VERSION = 1
 REFERENCE_DATE = "2026-11-01"  # "today" for the expected validity outcomes
-RECAPTURES = ("photocopy", "print", "screen")
+RECAPTURES = ("photocopy", "photocopy_colour", "print", "screen")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,6 +151,8 @@ def _plan() -> list[_Spec]:
         _Spec("spoof_photocopy_verso", "spoof", c, s, "photocopy", camera=flat, expected=copy_fail),
         _Spec("spoof_photocopy_tilted", "spoof", c, r, "photocopy", tilt=30.0, camera=tilted(30.0),
               expected={**copy_fail, **no_ovd}),
+        _Spec("colour_photocopy_recto", "genuine", c, r, "photocopy_colour", camera=flat,
+              expected={**copy_fail}),
         # a colour print and a phone screen showing the genuine persona's card
         _Spec("print_recto", "genuine", c, r, "print", camera=flat, expected=print_fail),
         _Spec("print_verso", "genuine", c, s, "print", camera=flat, expected=print_fail),
@@ -253,8 +255,8 @@ def _render(spec: _Spec, p: Persona, width_px: int, ovd_angle: float) -> tuple[C
 
 
 def _subject(spec: _Spec, card: CardRender, rng: np.random.Generator) -> Subject:
-    if spec.attack == "photocopy":
-        return attacks.photocopy(card, rng)
+    if spec.attack in ("photocopy", "photocopy_colour"):
+        return attacks.photocopy(card, rng, colour=spec.attack == "photocopy_colour")
     if spec.attack == "print":
         return attacks.print_copy(card, rng)
     if spec.attack == "screen":
