@@ -344,7 +344,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 def _clip_entries(out: Path, seed: int) -> list[dict[str, Any]]:
     try:
-        from idverify.synth.clips import generate_clip_samples  # type: ignore[attr-defined]
+        from idverify.synth.clips import generate_clip_samples
     except ImportError:
         return []
     entries: list[dict[str, Any]] = generate_clip_samples(out, seed)
