@@ -236,8 +236,8 @@ class DocumentConfig:
     rectified_width: int = 1011  # rectified cards: 300 dpi for ID-1 (layout.ID1_SIZE_PX)
     min_warp_source_width: float = 520.0  # decode again larger when the card is narrower than this
     focal_factor: float = 0.8  # default focal length / longer image side (phone main camera)
-    min_edge_support: float = 0.55  # weakest side's fraction of edge pixels
-    max_aspect_error: float = 0.16  # |log(aspect / card aspect)|
+    min_edge_support: float = 0.6  # mean fraction of the quad's sides lying on aligned image edges
+    max_aspect_error: float = 0.14  # |log(aspect / card aspect)|
     min_area_fraction: float = 0.06  # the card's share of the frame below which it is too small
     border_margin: float = 0.004  # corners this far outside the frame (fraction of the side) = cut off
     min_card_width_px: float = 500.0  # card width in original pixels (low_resolution below)

@@ -40,7 +40,7 @@ class Quad:
     """A card candidate: corners (TL, TR, BR, BL of the landscape card) in search-image pixels."""
 
     corners: np.ndarray  # (4, 2) float64
-    support: float  # fraction of the four sides backed by image edges (the weakest side)
+    support: float  # fraction of the four sides backed by image edges (mean; no side below 0.2)
     aspect: float  # estimated width / height of the physical rectangle
     aspect_error: float  # |log(aspect / nearest known card aspect)|
     area_fraction: float  # of the image
@@ -188,7 +188,13 @@ def _refine_sides(corners: np.ndarray, grad: np.ndarray, search: float) -> np.nd
         inside = ((samples[..., 0] >= 0) & (samples[..., 0] <= w - 1)
                   & (samples[..., 1] >= 0) & (samples[..., 1] <= h - 1))
         vals = np.where(inside, vals, 0)
-        best = vals.argmax(axis=1)
+        # the card's edge is its outer boundary: the outermost strong local maximum, not the strongest
+        rowmax = vals.max(axis=1, keepdims=True)
+        peak = np.zeros_like(vals, dtype=bool)
+        peak[:, 1:-1] = (vals[:, 1:-1] >= vals[:, :-2]) & (vals[:, 1:-1] >= vals[:, 2:])
+        peak &= vals >= 0.5 * rowmax
+        last = vals.shape[1] - 1 - np.argmax(peak[:, ::-1], axis=1)
+        best = np.where(peak.any(axis=1), last, vals.argmax(axis=1))
         strength = vals[np.arange(len(best)), best]
         keep = strength > 0.25 * max(float(np.median(strength)), 1e-6)
         # sub-pixel peak by a parabola through the neighbours
@@ -216,15 +222,15 @@ def _refine_sides(corners: np.ndarray, grad: np.ndarray, search: float) -> np.nd
     return refined
 
 
-def _side_support(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, thresh: float) -> float:
-    """The weakest side's fraction of sample points on a strong edge running along the side.
+def _side_support(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, thresh: float) -> tuple[float, float]:
+    """(weakest side's, mean) fraction of sample points on a strong edge running along the side.
 
     A point counts when, within 2 px along the side's normal, the gradient is
     above ``thresh`` and points across the side (|cos| >= 0.85): textured
     backgrounds have edges everywhere but not aligned along a straight line.
     """
     h, w = gx.shape
-    worst = 1.0
+    per_side = []
     centre = corners.mean(axis=0)
     for i in range(4):
         a, b = corners[i], corners[(i + 1) % 4]
@@ -249,15 +255,16 @@ def _side_support(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, thresh: f
             mag = np.hypot(vx, vy)
             cos = np.abs(vx * n[0] + vy * n[1]) / np.maximum(mag, 1e-6)
             hits |= (mag >= thresh) & (cos >= 0.85)
-        worst = min(worst, float(hits.mean()))
-    return worst
+        per_side.append(float(hits.mean()))
+    return min(per_side), float(np.mean(per_side))
 
 
 def _is_convex(q: np.ndarray) -> bool:
     signs = []
     for i in range(4):
         a, b, c = q[i], q[(i + 1) % 4], q[(i + 2) % 4]
-        signs.append(np.cross(b - a, c - b) > 0)
+        u, v = b - a, c - b
+        signs.append(u[0] * v[1] - u[1] * v[0] > 0)
     return all(signs) or not any(signs)
 
 
@@ -441,12 +448,60 @@ def _score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size
     if err > 0.3:
         return None
     area = float(cv2.contourArea(q.astype(np.float32))) / float(w * h)
-    support = _side_support(q, *grads)
-    margin = 2.0
-    touches = bool(np.any(q[:, 0] < margin) or np.any(q[:, 1] < margin)
-                   or np.any(q[:, 0] > w - 1 - margin) or np.any(q[:, 1] > h - 1 - margin))
-    score = support - 2.0 * err + 0.4 * math.sqrt(min(area, 0.9))
+    weakest, support = _side_support(q, *grads)
+    if weakest < 0.2:  # a card edge can be faint against a white sheet, not absent
+        return None
+    margin = 3.0
+    pts = np.vstack([q, (q + np.roll(q, -1, axis=0)) / 2])  # corners and side midpoints
+    touches = bool(np.any(pts[:, 0] < margin) or np.any(pts[:, 1] < margin)
+                   or np.any(pts[:, 0] > w - 1 - margin) or np.any(pts[:, 1] > h - 1 - margin))
+    score = support - 4.0 * err + 0.4 * math.sqrt(min(area, 0.9))
     return Quad(q, support, aspect, err, area, score, touches)
+
+
+def find_cut_off(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT) -> tuple[np.ndarray, float] | None:
+    """A card-like region running off the frame: (polygon, area fraction) or ``None``.
+
+    The frame's border is added to the edges so a card cut by it closes
+    into a polygon with a side on the border; the sides inside the frame
+    must be straight, aligned image edges.
+    """
+    h, w = rgb.shape[:2]
+    edges, _, gx, gy = _edge_maps(rgb)
+    work = cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=2)
+    work[0, :] = work[-1, :] = 255
+    work[:, 0] = work[:, -1] = 255
+    contours, _ = cv2.findContours(work, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    best: tuple[np.ndarray, float] | None = None
+    for cnt in contours:
+        hull = cv2.convexHull(cnt)
+        area = cv2.contourArea(hull) / float(w * h)
+        if not cfg.min_area_fraction <= area <= 0.85:
+            continue
+        poly = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float64)
+        if not 4 <= len(poly) <= 6:
+            continue
+        on_border = (poly[:, 0] <= 3) | (poly[:, 1] <= 3) | (poly[:, 0] >= w - 4) | (poly[:, 1] >= h - 4)
+        if on_border.sum() < 2 or on_border.all():
+            continue
+        inner_sides = []
+        for i in range(len(poly)):
+            if on_border[i] and on_border[(i + 1) % len(poly)]:
+                continue  # a side along the frame
+            inner_sides.append(i)
+        if len(inner_sides) < 2:
+            continue
+        supports = []
+        for i in inner_sides:
+            a, b = poly[i], poly[(i + 1) % len(poly)]
+            # a thin quad along the segment: its two long sides are the segment itself
+            d = (b - a) / max(float(np.hypot(*(b - a))), 1e-9)
+            n = np.array([-d[1], d[0]]) * 0.5
+            quad = np.array([a - n, b - n, b + n, a + n])
+            supports.append(max(_side_support(quad, gx, gy, 24.0)[1] * 2, 0.0) if np.hypot(*(b - a)) > 10 else 0.0)
+        if float(np.mean(supports)) >= cfg.min_edge_support and (best is None or area > best[1]):
+            best = (poly, area)
+    return best
 
 
 # ------------------------------------------------------------------------------------- warping
@@ -566,7 +621,15 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
         small = cv2.resize(pix, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
     s = small.shape[1] / w
     quads = find_quads(small, cfg)
-    good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error]
+    good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error
+            and not q.touches_border]
+    cut = find_cut_off(small, cfg) if not good or good[0].area_fraction < 0.25 else None
+    if cut is not None and (not good or (cut[1] > 1.5 * good[0].area_fraction
+                                         and cv2.pointPolygonTest(cut[0].astype(np.float32),
+                                                                  tuple(map(float, good[0].corners.mean(axis=0))),
+                                                                  False) >= 0)):
+        return CardLocation(False, "card_cut_off", score=0.0, image_size=(ow, oh), area_fraction=cut[1],
+                            image=loaded)
     if not good:
         return CardLocation(False, "card_not_found", score=quads[0].score if quads else 0.0,
                             image_size=(ow, oh), image=loaded)
@@ -589,7 +652,7 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     base = CardLocation(False, None, corners=corners, score=best.score, aspect=best.aspect, image_size=(ow, oh),
                         card_width_px=card_w, area_fraction=best.area_fraction, image=loaded)
     margin = cfg.border_margin * max(ow, oh)
-    if (np.any(corners[:, 0] < -margin) or np.any(corners[:, 1] < -margin)
+    if best.touches_border or (np.any(corners[:, 0] < -margin) or np.any(corners[:, 1] < -margin)
             or np.any(corners[:, 0] > ow - 1 + margin) or np.any(corners[:, 1] > oh - 1 + margin)):
         return dataclasses.replace(base, reason="card_cut_off")
     if best.area_fraction < cfg.min_area_fraction:

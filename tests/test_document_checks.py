@@ -1,0 +1,209 @@
+"""Document capture checks on synthetic captures (idverify.synth) and bad input.
+
+Everything is generated here with fixed seeds at ~1 MP, so the file runs in
+seconds and needs no data; the real specimens are covered by
+benchmarks/document_checks.py (visible skip below when ../shared/data is absent).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from idverify.document import assess_quality, check_document, check_tilt, classify_card, locate_card
+from idverify.document.layout import CardType, Side, get_layout
+from idverify.document.locate import layout_for
+from idverify.reasons import REASONS
+from idverify.synth import attacks
+from idverify.synth.camera import Glare, Subject, capture, fit_in_frame, sample_params
+from idverify.synth.cards import CardRender, render_card
+from idverify.synth.persona import make_persona
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+KINDS = [(CardType.CNIE_2021, Side.RECTO), (CardType.CNIE_2021, Side.VERSO), (CardType.CNI_1995, Side.RECTO),
+         (CardType.CNI_1995, Side.VERSO), (CardType.CARTE_VITALE, Side.RECTO)]
+
+
+@functools.lru_cache(maxsize=None)
+def _card(seed: int, card_type: str, side: str, ovd_angle: float = 0.0) -> CardRender:
+    persona = make_persona(np.random.default_rng(seed), sex="F" if seed % 2 else "M")
+    return render_card(persona, card_type, side, ovd_angle=ovd_angle)
+
+
+def _shot(subject: Subject, seed: int, **camera: object) -> tuple[bytes, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    base = {"megapixels": 1.2, "portrait": False, "glare": (), "defocus": 0.2, "motion": 0.0}
+    params = sample_params(rng, **{**base, **camera})
+    params = fit_in_frame(params, (subject.image.shape[1], subject.image.shape[0]))
+    shot = capture(subject, params, seed=seed)
+    return shot.jpeg, shot.corners
+
+
+def _subject(card: CardRender) -> Subject:
+    return Subject(card.image, card.alpha)
+
+
+@pytest.mark.parametrize(("kind", "roll", "yaw", "pitch"), [
+    (0, 4.0, 8.0, -5.0), (1, 93.0, -12.0, 6.0), (2, 181.0, 5.0, 10.0), (4, -35.0, 20.0, 0.0), (0, 200.0, -25.0, 15.0),
+])
+def test_locate_corners_and_side(kind: int, roll: float, yaw: float, pitch: float) -> None:
+    card_type, side = KINDS[kind]
+    card = _card(kind, card_type.value, side.value)
+    jpeg, corners = _shot(_subject(card), 10 + kind, roll=roll, yaw=yaw, pitch=pitch, card_scale=0.6)
+    loc = locate_card(jpeg)
+    assert loc.found, loc.reason
+    assert loc.corners is not None and loc.rectified is not None
+    width = float(np.linalg.norm(corners[1] - corners[0]))
+    err = float(np.max(np.linalg.norm(loc.corners - corners, axis=1))) / width
+    assert err < 0.02, err
+    assert (loc.card_type, loc.side) == (card_type.value, side.value)
+    assert loc.rectified.shape[1] == 1011
+
+
+@pytest.mark.parametrize("kind", range(len(KINDS)))
+def test_classify_flat_renders_both_ways(kind: int) -> None:
+    card_type, side = KINDS[kind]
+    img = _card(20 + kind, card_type.value, side.value).image
+    for turned in (False, True):
+        verdict = classify_card(img[::-1, ::-1] if turned else img)
+        assert verdict.label == f"{card_type.value}/{side.value}"
+        assert verdict.rotated_180 is turned
+
+
+def _pair(seed: int, attack: str, angle: float = 32.0) -> tuple[bytes, bytes]:
+    flat = _card(seed, "cnie_2021", "recto")
+    rng = np.random.default_rng(seed)
+    if attack == "genuine":
+        s_flat, s_tilt = _subject(flat), _subject(_card(seed, "cnie_2021", "recto", angle))
+    elif attack == "other_card":
+        s_flat, s_tilt = _subject(flat), _subject(_card(seed + 1, "cnie_2021", "recto", angle))
+    else:
+        make = {"photocopy": attacks.photocopy, "print": attacks.print_copy, "screen": attacks.screen}[attack]
+        s_flat = s_tilt = make(flat, rng)
+    a, _ = _shot(s_flat, seed, roll=3.0, yaw=2.0, pitch=-2.0, card_scale=0.6)
+    b, _ = _shot(s_tilt, seed + 50, roll=5.0, yaw=angle, pitch=3.0, card_scale=0.6)
+    return a, b
+
+
+def _tilt(seed: int, attack: str) -> dict[str, str | None]:
+    a, b = _pair(seed, attack)
+    flat, tilted = locate_card(a), locate_card(b)
+    result = check_tilt(flat, tilted, layout=layout_for(flat.card_type, flat.side))
+    return {c.name: c.reason for c in result.checks}
+
+
+def test_tilt_genuine_accepted() -> None:
+    reasons = _tilt(3, "genuine")
+    assert reasons == {"tilt_same_card": None, "tilt_angle": None, "hologram": None}
+
+
+@pytest.mark.parametrize("attack", ["photocopy", "screen"])
+def test_tilt_attacks_rejected(attack: str) -> None:
+    reasons = _tilt(5, attack)
+    assert reasons["hologram"] == "no_hologram_response"
+
+
+def test_tilt_of_another_card_is_not_the_same_card() -> None:
+    assert _tilt(7, "other_card")["tilt_same_card"] == "tilt_not_same_card"
+
+
+def test_flat_pair_is_not_a_tilt() -> None:
+    a, _ = _pair(9, "genuine")
+    b, _ = _shot(_subject(_card(9, "cnie_2021", "recto")), 77, roll=-3.0, yaw=-3.0, pitch=2.0, card_scale=0.55)
+    flat, again = locate_card(a), locate_card(b)
+    reasons = {c.name: c.reason for c in check_tilt(flat, again, layout=layout_for(flat.card_type, flat.side)).checks}
+    assert reasons["tilt_angle"] == "tilt_angle_out_of_range"
+    assert reasons["tilt_same_card"] is None
+
+
+def test_quality_checks() -> None:
+    card = _card(1, "cnie_2021", "verso")
+    layout = get_layout("cnie_2021", "verso")
+    good = {c.name: c for c in assess_quality(card.image, card_width_px=1400.0, layout=layout)}
+    assert all(c.passed for c in good.values()), good
+    import cv2
+
+    blurred = cv2.GaussianBlur(card.image, (0, 0), 4)
+    assert {c.name: c.reason for c in assess_quality(blurred, card_width_px=1400.0)}["sharpness"] == "too_blurry"
+    dark = (card.image * 0.15).astype(np.uint8)
+    assert {c.name: c.reason for c in assess_quality(dark, card_width_px=1400.0)}["exposure"] == "underexposed"
+    small = {c.name: c.reason for c in assess_quality(card.image, card_width_px=300.0)}
+    assert small["resolution"] == "low_resolution"
+    glare = card.image.copy()
+    x0, y0, x1, y1 = layout.zone("mrz").pixel_box((glare.shape[1], glare.shape[0]))
+    glare[y0:y1, x0:(x0 + x1) // 2] = 255
+    assert {c.name: c.reason for c in assess_quality(glare, card_width_px=1400.0, layout=layout)}["glare"] \
+        == "glare_on_mrz"
+
+
+def test_glare_spot_on_capture_is_reported() -> None:
+    card = _card(2, "cnie_2021", "verso")
+    jpeg, _ = _shot(_subject(card), 31, roll=2.0, yaw=3.0, pitch=2.0, card_scale=0.6,
+                    glare=(Glare(0.35, 0.8, 0.12, 1.0),))
+    loc = locate_card(jpeg)
+    assert loc.found and loc.rectified is not None
+    reasons = {c.name: c.reason for c in assess_quality(loc.rectified, card_width_px=loc.card_width_px,
+                                                         layout=layout_for(loc.card_type, loc.side))}
+    assert reasons["glare"] == "glare_on_mrz"
+
+
+def test_bad_input_gives_reasons_not_tracebacks() -> None:
+    blank = np.full((600, 800, 3), 180, np.uint8)
+    noise = np.random.default_rng(0).integers(0, 255, (600, 800, 3), dtype=np.uint8)
+    report = check_document(recto=blank, verso=noise, tilted=b"GIF89a not an image", read_fields=False)
+    assert not report.passed
+    reasons = {c.name: c.reason for c in report.checks}
+    assert reasons["recto.card_found"] == "card_not_found"
+    assert reasons["verso.card_found"] == "card_not_found"
+    assert reasons["tilted.card_found"] == "image_format_unsupported"
+    huge = np.zeros((8000, 8000, 3), np.uint8)
+    assert check_document(recto=huge, read_fields=False).check("recto.card_found").reason == "image_too_large"
+    assert check_document(recto="/nonexistent/x.jpg", read_fields=False).reasons[0] == "file_not_found"
+    for code in report.reasons:
+        assert code in REASONS
+    json.dumps(report.to_dict())
+
+
+def test_recto_passed_as_verso_and_swapped_sides() -> None:
+    recto, _ = _shot(_subject(_card(4, "cnie_2021", "recto")), 41, roll=1.0, yaw=4.0, pitch=3.0, card_scale=0.6)
+    verso, _ = _shot(_subject(_card(4, "cnie_2021", "verso")), 42, roll=-2.0, yaw=-4.0, pitch=2.0, card_scale=0.6)
+    twice = check_document(recto=recto, verso=recto, read_fields=False)
+    assert "same_side_twice" in twice.reasons
+    swapped = check_document(recto=verso, verso=recto, read_fields=False)
+    assert "sides_swapped" in swapped.reasons
+    vitale, _ = _shot(_subject(_card(4, "carte_vitale", "recto")), 43, roll=0.0, yaw=2.0, pitch=1.0, card_scale=0.6)
+    mixed = check_document(recto=recto, verso=vitale, read_fields=False)
+    assert "mixed_cards" in mixed.reasons
+
+
+def test_full_report_has_crops_portrait_and_json() -> None:
+    recto, tilted = _pair(11, "genuine")
+    verso, _ = _shot(_subject(_card(11, "cnie_2021", "verso")), 61, roll=-1.0, yaw=-3.0, pitch=4.0, card_scale=0.6)
+    report = check_document(recto=recto, verso=verso, tilted=tilted, read_fields=False)
+    assert report.passed, report.reasons
+    assert report.portrait is not None and report.portrait.ndim == 3
+    for c in report.checks:
+        crop = c.evidence.get("crop")
+        if crop is not None:
+            assert crop in report.crops, crop
+    data = report.to_dict()
+    json.dumps(data)
+    assert "crops" not in data and data["passed"] is True
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data")
+def test_real_specimens_side_and_type() -> None:
+    cases = {
+        "parse_french_id_card_n0ct0s/test-new-back.png": "cnie_2021/verso",
+        "franceocr_mairie_de_paris/hist_CNI.jpg": "cni_1995/recto",
+        "mindee_client_lib_test_data/carte_vitale/default_sample.jpg": "carte_vitale/recto",
+    }
+    from idverify.media import load_image
+
+    for rel, label in cases.items():
+        img = load_image(DATA / rel, max_side=1200).pixels
+        assert classify_card(img).label == label, rel
