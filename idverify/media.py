@@ -350,6 +350,7 @@ def load_clip(source: VideoSource, *, max_side: int | None = 640, stride: int = 
                 stride = max(1, info.frame_count // target_frames) if info.frame_count else stride
             index = 0
             scale = 1.0
+            source_shape = (0, 0)
             while True:
                 if index >= limits.max_video_frames:
                     raise InputError("video_too_large", f"more than {limits.max_video_frames} frames")
@@ -360,6 +361,7 @@ def load_clip(source: VideoSource, *, max_side: int | None = 640, stride: int = 
                     ok, bgr = cap.retrieve()
                     if not ok or bgr is None:
                         break
+                    source_shape = bgr.shape[:2]
                     frame, scale = _downscale(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), max_side)
                     frames.append(frame)
                     stamps.append(stamp_ms / 1000.0 if stamp_ms > 0 or index == 0 else
@@ -372,8 +374,7 @@ def load_clip(source: VideoSource, *, max_side: int | None = 640, stride: int = 
             cap.release()
     if not frames:
         raise InputError("video_corrupt", "no frame could be decoded")
-    real_h, real_w = frames[0].shape[:2]
-    width, height = round(real_w / scale), round(real_h / scale)
+    height, width = source_shape
     fps = info.fps or (index / stamps[-1] if stamps[-1] > 0 else 0.0)
     duration = max(stamps[-1] + (1.0 / fps if fps else 0.0), index / fps if fps else 0.0)
     info = dataclasses.replace(info, width=width, height=height, fps=fps, duration=duration)
