@@ -187,6 +187,9 @@ def main() -> None:
           f"({args.threads} thread(s)); median {statistics.median(flow) * 1000:.2f} ms, "
           f"p99 {pct(flow, 0.99):.2f} ms; median / baseline median "
           f"{statistics.median(flow) / statistics.median(base):.1f}x")
+    user = [x for k, v in steps.items() if not k.startswith("*") and k != "approve" for x in v]
+    print(f"  without approve (which also unlinks the evidence files, synchronously): {len(user)} calls, "
+          f"median {statistics.median(user) * 1000:.2f} ms, p99 {pct(user, 0.99):.2f} ms")
     print(f"identity + secret code phase (not counted): {2 * n} calls in {wall2:.2f} s; DB+WAL {db_size / 1e6:.1f} MB")
     kdf_n, kdf_r, kdf_p = FLOW.scrypt_n, FLOW.scrypt_r, FLOW.scrypt_p
     t = time.perf_counter()

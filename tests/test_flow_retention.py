@@ -134,3 +134,17 @@ def test_retention_deadline_runs_from_the_first_upload(tmp_path: Path) -> None:
     assert e.service.evidence(a).biometric == first  # a later upload does not push the deadline back
     assert first is not None and first.delete_after - first.stored_at == TEST_CONFIG.biometric_retention
     e.store.close()
+
+
+def test_files_left_by_a_crash_after_the_decision_are_swept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    e = make_env(tmp_path)
+    a = e.walk_to(State.PENDING_REVIEW)
+    with monkeypatch.context() as m:  # the process "dies" between the decision's commit and the unlink
+        m.setattr(e.vault, "purge", lambda activation_id: 0)
+        assert e.service.reject(a, "rev", "portrait mismatch").ok
+    assert e.vault.has_files(a)
+    bio = e.service.evidence(a).biometric
+    assert bio is not None and bio.purged_at is not None  # recorded atomically with the decision
+    result = e.service.purge()
+    assert a in result.orphans and not e.vault.has_files(a) and not (e.vault.root / a).exists()
+    e.store.close()

@@ -133,6 +133,11 @@ class ActivationService:
         new_state = transition(rec.state, event)
         new = dataclasses.replace(rec, state=new_state, version=rec.version + 1, updated_at=now, **changes)
         tx.update(new, expected_version=rec.version)
+        if new_state in TERMINAL_STATES:
+            # Retention: the biometric material goes with the decision. Recorded here, atomically
+            # with it; the files are unlinked right after the commit (a crash in between leaves
+            # files without a live row, which the purge job's orphan sweep deletes).
+            tx.mark_purged(rec.id, now, "decided")
         entry = AuditEntry(rec.id, now, actor, event.name, rec.state.value, new_state.value, new.version,
                            event.detail())
         tx.append_audit(entry)
@@ -155,9 +160,9 @@ class ActivationService:
         for e in done:
             log.info("activation %s: %s %s -> %s (v%d) by %s", e.activation_id, e.event, e.from_state,
                      e.to_state, e.version, e.actor)
-        ended = [e.activation_id for e in done if State(e.to_state) in TERMINAL_STATES]
-        if ended:
-            self._purge_ids(ended, self.clock.now())
+        for e in done:
+            if State(e.to_state) in TERMINAL_STATES and self.vault.purge(e.activation_id):
+                log.info("activation %s: biometric material deleted (decided)", e.activation_id)
         self._maybe_purge()
 
     def _simple(self, step: str, activation_id: str, event_type: type[Event], make: Any) -> StepResult:
@@ -559,6 +564,7 @@ class ActivationService:
         with self.store.read() as tx:
             stale = tx.stale_sessions(now, sorted(USER_PHASE_STATES, key=lambda s: s.value))
         expired: list[str] = []
+        files = 0
         for activation_id in stale:
             done: list[AuditEntry] = []
             with self.store.transaction() as tx:
@@ -567,9 +573,14 @@ class ActivationService:
                     expired.append(activation_id)
             for e in done:
                 log.info("activation %s: %s by system", e.activation_id, e.event)
+                removed = self.vault.purge(e.activation_id)
+                files += removed
+                if removed:
+                    log.info("activation %s: biometric material deleted (decided)", e.activation_id)
         with self.store.read() as tx:
             due = [b.activation_id for b in tx.biometric_due(now, sorted(TERMINAL_STATES, key=lambda s: s.value))]
-        files = self._purge_ids(due, now)
+        files += self._purge_ids(due, now)
+        due = [*expired, *due]
         with self.store.read() as tx:
             live = tx.live_biometric_ids()
         orphans = [a for a in self.vault.activation_ids() if a not in live and self.vault.has_files(a)]
