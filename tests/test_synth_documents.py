@@ -214,7 +214,7 @@ def test_every_variant_is_labelled_with_known_reason_codes() -> None:
             assert s.expected["hologram"] == (False, "no_hologram_response")
     for _set_id, *members in _SETS:
         assert set(members) <= ids
-    assert {abs(s.tilt) for s in plan if s.attack == "none" and s.tilt} >= {15.0, 30.0, 45.0}
+    assert {abs(s.tilt) for s in plan if s.attack == "none" and s.tilt} >= {15.0, 30.0, 45.0, 50.0}
 
 
 # --- the committed set ----------------------------------------------------------------------------
@@ -237,3 +237,24 @@ def test_committed_samples_are_consistent() -> None:
     by_id = {s["id"]: s for s in index["sets"]}
     assert by_id["genuine_cnie"]["expected_outcome"] == "pass"
     assert "photocopy" in by_id["spoof_photocopy"]["reasons"]
+
+
+@pytest.mark.parametrize("key", sorted(LAYOUTS, key=lambda k: (k[0].value, k[1].value)))
+def test_printed_values_and_mrz_are_drawn_inside_their_zones(key: tuple[CardType, Side]) -> None:
+    """What OCR reads from a zone is really drawn there: blanking a value changes pixels only in its box."""
+    p = make_persona(np.random.default_rng(11), sex="F")
+    card_type, side = key
+    lay = LAYOUTS[key]
+    render = render_card(p, card_type, side)
+    full = render.image.astype(int)
+    w, h = lay.size_px()
+    names = [z.name for z in lay.fields() if render.printed[z.name]] + (["mrz"] if lay.mrz_shape else [])
+    for name in names:
+        kw = {"mrz_lines": ()} if name == "mrz" else {"printed_overrides": {name: ""}}
+        blank = render_card(p, card_type, side, **kw).image.astype(int)
+        ys, xs = np.nonzero(np.abs(full - blank).max(axis=2) > 40)
+        assert len(xs) > 50, name
+        x0, y0, x1, y1 = lay.zone(name).pixel_box((w, h))
+        tol = 3
+        assert xs.min() >= x0 - tol and xs.max() <= x1 + tol and ys.min() >= y0 - tol and ys.max() <= y1 + tol, (
+            name, (xs.min(), ys.min(), xs.max(), ys.max()), (x0, y0, x1, y1))

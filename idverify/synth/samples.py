@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import math
 import shutil
 import zlib
 from collections.abc import Callable
@@ -130,6 +131,8 @@ def _plan() -> list[_Spec]:
         _Spec("genuine_cnie_tilted", "genuine", c, r, tilt=30.0, camera=tilted(30.0),
               expected={**recto_checks, "hologram": (True, None)}),
         _Spec("genuine_cnie_tilted_15", "genuine", c, r, tilt=-15.0, camera=tilted(-15.0, {"pitch": -3.0}),
+              expected={**recto_checks, "hologram": (True, None)}),
+        _Spec("genuine_cnie_tilted_50", "genuine", c, r, tilt=50.0, camera=tilted(4.0, {"pitch": 50.0}),
               expected={**recto_checks, "hologram": (True, None)}),
         _Spec("genuine_cnie_tilted_verso_45", "genuine", c, s, tilt=45.0, camera=tilted(45.0, {"roll": -8.0}),
               expected={**verso_checks, "hologram": (True, None)}),
@@ -315,6 +318,8 @@ def _build(spec: _Spec, seed: int, personas: dict[str, Persona]) -> tuple[Captur
         "id": spec.id, "kind": "document", "generator_version": GENERATOR_VERSION, "seed": seed,
         "reference_date": REFERENCE_DATE, "card_type": spec.card_type.value, "side": spec.side.value,
         "capture": "tilted" if spec.tilt else "flat", "tilt_deg": abs(spec.tilt),
+        "view_angle_deg": round(math.degrees(math.acos(math.cos(math.radians(params.yaw))
+                                                       * math.cos(math.radians(params.pitch)))), 2),
         "ovd_angle_deg": card.ovd_angle, "ovd_response": not recapture and has_card,
         "attack": spec.attack, "persona_id": spec.persona, "persona": p.to_dict(),
         "portrait_shown": ("grace_hopper" if p.portrait == "astronaut" else "astronaut")
