@@ -164,6 +164,7 @@ _FLOW: dict[str, str] = {
     "reviewer_missing": "the reviewer's identity is missing",
     "review_reason_missing": "a review decision needs a reason",
     "locked_by_operator": "an operator locked the activation",
+    "abandoned_by_user": "the user gave up the activation",
 }
 
 
