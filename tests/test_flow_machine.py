@@ -95,3 +95,18 @@ def test_events_are_frozen_and_their_detail_is_json_plain() -> None:
 def test_garbage_is_refused() -> None:
     with pytest.raises(InvalidTransition):
         transition("terms", machine.TermsAccepted())  # type: ignore[arg-type]
+
+
+def test_every_reason_code_the_flow_emits_is_in_the_table() -> None:
+    import re
+    from pathlib import Path
+
+    from idverify.reasons import REASONS
+
+    src = "\n".join(p.read_text() for p in (Path(machine.__file__).parent).glob("*.py"))
+    patterns = [r'_result\(\s*(?:\w+|"\w+"),\s*\w+,\s*"([a-z0-9_]+)"', r'(?:Error|NIR|Update|TooNew|Transition)\(\s*"([a-z0-9_]+)"',
+                r'reason="([a-z0-9_]+)"', r'"([a-z0-9_]+)", \{', r'closed_reason": "([a-z0-9_]+)"',
+                r'decision_reason="([a-z0-9_]+)"', r'reasons=\("([a-z0-9_]+)",\)']
+    found = {code for pat in patterns for code in re.findall(pat, src)}
+    assert len(found) > 25
+    assert sorted(found - set(REASONS)) == []

@@ -71,3 +71,27 @@ def test_default_departements_follow_design() -> None:
     assert check_departement("2B", ("2B",)) == ("2B", None)
     with pytest.raises(UsageError):
         FlowConfig(eligible_departements=("Rhône",))
+
+
+def test_open_wires_a_working_service_on_a_folder(tmp_path: Path) -> None:
+    from test_flow_support import EVIDENCE, FakeVerifier, mod97_nir
+
+    from idverify.flow import Account, FileMailer
+
+    service = ActivationService.open(tmp_path / "flow", mailer=FileMailer(tmp_path / "mail"),
+                                     config=FlowConfig(scrypt_n=2**10), verifier=FakeVerifier(),
+                                     nir_parser=mod97_nir)
+    service.accounts.add(Account("acc-1", "a@example.org", "MARTIN", "CAMILLE"))  # type: ignore[attr-defined]
+    a = service.start().activation_id
+    service.accept_terms(a, "v1")
+    service.check_eligibility(a, "13", "a@example.org")
+    service.submit_carte_vitale(a, nir=NIR)
+    service.send_email_code(a)
+    (eml,) = (tmp_path / "mail").iterdir()
+    code = eml.read_text().split("est : ")[1][:6]
+    assert service.submit_email_code(a, code).ok
+    assert service.submit_identity(a, **EVIDENCE).ok
+    assert service.set_secret_code(a, "507931").state is State.PENDING_REVIEW
+    assert (tmp_path / "flow" / "accounts.db").is_file()
+    assert (tmp_path / "flow" / "evidence" / a).is_dir() and (tmp_path / "flow" / "flow.db").is_file()
+    service.store.close()

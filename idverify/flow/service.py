@@ -534,7 +534,7 @@ class ActivationService:
     def abandon(self, activation_id: str, *, actor: str = "user") -> StepResult:
         """The user gives up (any user-phase state)."""
         def make(tx: StoreTx, rec: ActivationRecord, now: float) -> Any:
-            return Abandoned(), {"actor": actor, "closed_reason": "abandoned", "otp_digest": None}, None, {}
+            return Abandoned(), {"actor": actor, "closed_reason": "abandoned_by_user", "otp_digest": None}, None, {}
         return self._simple("abandon", activation_id, Abandoned, make)
 
     def lock(self, activation_id: str, *, actor: str, reason: str = "locked_by_operator") -> StepResult:
