@@ -104,7 +104,8 @@ def test_every_reason_code_the_flow_emits_is_in_the_table() -> None:
     from idverify.reasons import REASONS
 
     src = "\n".join(p.read_text() for p in (Path(machine.__file__).parent).glob("*.py"))
-    patterns = [r'_result\(\s*(?:\w+|"\w+"),\s*\w+,\s*"([a-z0-9_]+)"', r'(?:Error|NIR|Update|TooNew|Transition)\(\s*"([a-z0-9_]+)"',
+    patterns = [r'_result\(\s*(?:\w+|"\w+"),\s*\w+,\s*"([a-z0-9_]+)"',
+                r'(?:Error|NIR|Update|TooNew|Transition)\(\s*"([a-z0-9_]+)"',
                 r'reason="([a-z0-9_]+)"', r'"([a-z0-9_]+)", \{', r'closed_reason": "([a-z0-9_]+)"',
                 r'decision_reason="([a-z0-9_]+)"', r'reasons=\("([a-z0-9_]+)",\)']
     found = {code for pat in patterns for code in re.findall(pat, src)}
