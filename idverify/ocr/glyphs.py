@@ -216,39 +216,75 @@ def estimate_count(centers: Sequence[float], choices: Sequence[int]) -> int:
 
 
 def line_cells(binary: np.ndarray, line: Sequence[Blob], n: int) -> np.ndarray:
-    """``n`` feature patches (n x CELL_H*CELL_W, float32) for one line of blobs on the grid."""
+    """``n`` feature patches (n x CELL_H*CELL_W, float32) for one line of blobs on the grid.
+
+    The grid is fitted along the line with a pitch that may change linearly
+    (perspective), and each cell's vertical window follows the line's slope
+    and height where it is.
+    """
     xs = centers(line)
     hs = sorted(b.h for b in line)
     h = hs[len(hs) * 3 // 4]
-    cy = float(np.median([b.cy for b in line]))
-    y0, y1 = round(cy - 0.62 * h), round(cy + 0.62 * h)
+    bx = np.array([b.cx for b in line])
+    by = np.array([b.cy for b in line])
+    bh = np.array([b.h for b in line], np.float64)
+    tall = bh >= 0.75 * np.median(bh)
+    if tall.sum() >= 6 and np.ptp(bx[tall]) > 0:
+        y_fit = np.polyfit(bx[tall], by[tall], 1)
+        h_fit = np.polyfit(bx[tall], bh[tall], 1)
+        h_fit[1] += h - float(np.polyval(h_fit, np.median(bx[tall])))
+    else:
+        y_fit = np.array([0.0, float(np.median(by))])
+        h_fit = np.array([0.0, float(h)])
     height, width = binary.shape
-    strip = np.zeros((y1 - y0, width), np.uint8)
+    cy_mid = float(np.median(by))
+    y0, y1 = round(cy_mid - 0.62 * h), round(cy_mid + 0.62 * h)
+    strip = np.zeros((max(1, y1 - y0), width), np.uint8)
     sy0, sy1 = max(0, y0), min(height, y1)
     if sy1 > sy0:
         strip[sy0 - y0:sy1 - y0] = binary[sy0:sy1]
     origin, pitch = fit_grid(xs, n, (strip > 0).sum(axis=0).astype(np.float64))
+    # refine: cell k at a + b k + c k^2 (perspective makes the pitch change along the line)
+    xa = np.asarray(xs, np.float64)
+    if len(xa) >= 2:
+        d = np.diff(xa)
+        local = np.array([np.median(d[max(0, i - 3):i + 4]) for i in range(len(d))])
+        k_of = np.concatenate([[0.0], np.cumsum(np.maximum(1, np.round(d / np.maximum(local, 1e-6))))])
+        k_of += round((xa[0] - origin) / pitch)
+    else:
+        k_of = np.round((xa - origin) / pitch)
+    inside = (k_of >= 0) & (k_of < n)
+    position = np.array([origin + k * pitch for k in range(n)])
+    if inside.sum() >= 12 and len(np.unique(k_of[inside])) >= 12:
+        coef = np.polyfit(k_of[inside], np.asarray(xs)[inside], 2)
+        candidate = np.polyval(coef, np.arange(n))
+        if np.all(np.diff(candidate) > 0.5 * pitch) and np.all(np.diff(candidate) < 1.5 * pitch):
+            position = candidate
+    local_pitch = np.gradient(position) if n > 1 else np.array([pitch])
     feats = np.zeros((n, CELL_H * CELL_W), np.float32)
-    half = pitch / 2
     for k in range(n):
-        cx = origin + k * pitch
-        x0, x1 = round(cx - half), round(cx + half)
-        window = _crop_x(strip, x0, x1)
+        cx, p = float(position[k]), float(local_pitch[k])
+        hk = max(3.0, float(np.polyval(h_fit, cx)))
+        cyk = float(np.polyval(y_fit, cx))
+        top, bottom = round(cyk - 0.62 * hk), round(cyk + 0.62 * hk)
+        x0, x1 = round(cx - p / 2), round(cx + p / 2)
+        window = _crop(binary, x0, x1, top, bottom)
         cols = np.flatnonzero(window.max(axis=0)) if window.size else np.array([])
         if cols.size:  # centre the ink (grid phase errors of a fraction of a pitch)
             shift = round((cols[0] + cols[-1]) / 2 - (x1 - x0) / 2)
-            shift = max(-int(pitch * 0.3), min(int(pitch * 0.3), shift))
-            window = _crop_x(strip, x0 + shift, x1 + shift)
+            shift = max(-int(p * 0.3), min(int(p * 0.3), shift))
+            window = _crop(binary, x0 + shift, x1 + shift, top, bottom)
         feats[k] = cell_feature(window)
     return feats
 
 
-def _crop_x(strip: np.ndarray, x0: int, x1: int) -> np.ndarray:
-    width = strip.shape[1]
-    out = np.zeros((strip.shape[0], max(1, x1 - x0)), np.uint8)
-    s0, s1 = max(0, x0), min(width, x1)
-    if s1 > s0:
-        out[:, s0 - x0:s1 - x0] = strip[:, s0:s1]
+def _crop(binary: np.ndarray, x0: int, x1: int, y0: int, y1: int) -> np.ndarray:
+    """``binary[y0:y1, x0:x1]`` padded with background where it leaves the image."""
+    height, width = binary.shape
+    out = np.zeros((max(1, y1 - y0), max(1, x1 - x0)), np.uint8)
+    sx0, sx1, sy0, sy1 = max(0, x0), min(width, x1), max(0, y0), min(height, y1)
+    if sx1 > sx0 and sy1 > sy0:
+        out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = binary[sy0:sy1, sx0:sx1]
     return out
 
 

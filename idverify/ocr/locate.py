@@ -94,8 +94,13 @@ def _score(group: list[_Line]) -> float:
     return len(group) * 10 - fit * 40 + sum(len(ln.blobs) for ln in group) / 20
 
 
-def find_mrz(gray: np.ndarray, *, min_blobs: int = 14) -> MRZBlock | None:
-    """Locate the MRZ block in a grey image (ink dark); ``None`` when there is none."""
+def find_mrz(gray: np.ndarray, *, min_blobs: int = 14, _level: int = 0) -> MRZBlock | None:
+    """Locate the MRZ block in a grey image (ink dark); ``None`` when there is none.
+
+    Lines tilted by more than a few degrees break into pieces; when no block
+    is found, the image is levelled by the median angle of the text pieces
+    and searched once more.
+    """
     height, width = gray.shape
     guess = max(8.0, width / 45)
     best: tuple[float, list[_Line]] | None = None
@@ -112,12 +117,29 @@ def find_mrz(gray: np.ndarray, *, min_blobs: int = 14) -> MRZBlock | None:
         if best is not None and len(best[1]) >= 2 and best[0] > 15:
             break
     if best is None:
+        if _level == 0:
+            angles = [ln.angle for h_try in (guess, guess * 0.5)
+                      for ln in (_describe(c) for c in chain_lines(
+                          blobs(binarize(gray, h_try), min_h=max(5, int(h_try * 0.3)), max_h=int(height / 4) + 1),
+                          min_len=8))]
+            tilted = [a for a in angles if 4 < abs(a) < 45]
+            if len(tilted) >= 2:
+                angle = float(np.median(tilted))
+                rot = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+                cos, sin = abs(rot[0, 0]), abs(rot[0, 1])
+                new_w, new_h = int(height * sin + width * cos), int(height * cos + width * sin)
+                rot[0, 2] += new_w / 2 - width / 2
+                rot[1, 2] += new_h / 2 - height / 2
+                level = cv2.warpAffine(gray, rot, (new_w, new_h), borderMode=cv2.BORDER_REPLICATE)
+                levelled = find_mrz(level, min_blobs=min_blobs, _level=1)
+                if levelled is not None:
+                    return dataclasses.replace(levelled, angle=levelled.angle + angle, box=(0, 0, width, height))
         return None
     group = best[1]
     h = float(np.median([ln.h for ln in group]))
     pitch = float(np.median([ln.pitch for ln in group]))
     angle = float(np.median([ln.angle for ln in group]))
-    xs = [b.x for ln in group for b in ln.blobs] + [b.x + b.w for ln in group for b in ln.blobs]
+    xs: list[int] = [b.x for ln in group for b in ln.blobs] + [b.x + b.w for ln in group for b in ln.blobs]
     ys = [b.y for ln in group for b in ln.blobs] + [b.y + b.h for ln in group for b in ln.blobs]
     mx, my = int(2.5 * pitch), int(1.2 * h)
     x0, y0 = max(0, min(xs) - mx), max(0, min(ys) - my)
@@ -146,6 +168,6 @@ def find_mrz(gray: np.ndarray, *, min_blobs: int = 14) -> MRZBlock | None:
     if len(merged) > len(group):
         merged = sorted(merged, key=lambda ln: -len(ln.blobs))[:len(group)]
         merged.sort(key=lambda ln: ln.cy)
-    xs = centers(max(merged, key=lambda ln: len(ln.blobs)).blobs)
-    n = 30 if len(merged) == 3 else estimate_count(xs, (36, 44))
+    line_centers = centers(max(merged, key=lambda ln: len(ln.blobs)).blobs)
+    n = 30 if len(merged) == 3 else estimate_count(line_centers, (36, 44))
     return MRZBlock(crop, binary, [ln.blobs for ln in merged], n, h, angle, (x0, y0, x1, y1))

@@ -114,14 +114,45 @@ def read_mrz(image: ImageSource, *, fallback: bool | None = None) -> MRZResult:
 
 
 def read_mrz_gray(gray: np.ndarray, *, fallback: bool = True, t0: float | None = None) -> MRZResult:
-    """:func:`read_mrz` on a grey ``uint8`` array (no loading)."""
+    """:func:`read_mrz` on a grey ``uint8`` array (no loading). Upside-down and sideways images are
+    tried when the upright reading finds no valid MRZ."""
     t0 = time.perf_counter() if t0 is None else t0
     if gray.shape[1] < OCR.mrz_min_width:
         scale = OCR.mrz_min_width / gray.shape[1]
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    best: MRZResult | None = None
+    rotations: tuple[int | None, ...] = (None, cv2.ROTATE_180)
+    if gray.shape[0] > gray.shape[1]:  # a portrait photo: the card may be sideways
+        rotations += (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    for rotation in rotations:
+        img = gray if rotation is None else cv2.rotate(gray, rotation)
+        result = _read_upright(img, fallback=fallback and rotation is None)
+        if result.found:
+            result = _with_details(result, rotated={None: 0, cv2.ROTATE_180: 180, cv2.ROTATE_90_CLOCKWISE: 90,
+                                                    cv2.ROTATE_90_COUNTERCLOCKWISE: 270}[rotation])
+        if best is None or (result.found and not best.found) or (result.valid and not best.valid):
+            best = result
+        if best.valid:
+            break
+    assert best is not None
+    if best.found and not best.valid and fallback and best.details.get("rotated"):
+        # the Tesseract fallback on the orientation the glyphs were found in
+        rot = {180: cv2.ROTATE_180, 90: cv2.ROTATE_90_CLOCKWISE, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+        retry = _read_upright(cv2.rotate(gray, rot[int(best.details["rotated"])]), fallback=True)
+        if retry.valid:
+            best = _with_details(retry, rotated=best.details["rotated"])
+    return _with_details(best, elapsed_ms=round((time.perf_counter() - t0) * 1000, 1))
+
+
+def _with_details(result: MRZResult, **extra: Any) -> MRZResult:
+    return MRZResult(result.found, result.valid, result.format, result.lines, result.fields, result.checks,
+                     result.repairs, result.raw_lines, result.reason, {**dict(result.details), **extra})
+
+
+def _read_upright(gray: np.ndarray, *, fallback: bool) -> MRZResult:
     block = find_mrz(gray)
     if block is None:
-        return not_found(elapsed_ms=round((time.perf_counter() - t0) * 1000, 1))
+        return not_found()
     lines, alternatives, confidence, fmt = _glyph_read(block)
     model = load_model()
     details: dict[str, Any] = {
@@ -131,19 +162,14 @@ def read_mrz_gray(gray: np.ndarray, *, fallback: bool = True, t0: float | None =
     }
     result = parse_mrz(lines, fmt, alternatives=alternatives, details=details)
     if not result.valid and fallback and (alternatives or result.format is None):
-        width = block.chars_per_line
-        read = _tesseract_read(block, len(block.lines), width)
+        read = _tesseract_read(block, len(block.lines), block.chars_per_line)
         if read is not None:
             t_lines, engine = read
             other = parse_mrz(t_lines, fmt, details={**details, "engine": engine, "glyph_reading": lines})
             if other.valid:
-                result = other
-            else:
-                details["tesseract_reading"] = t_lines
-    elapsed = round((time.perf_counter() - t0) * 1000, 1)
-    merged = {**dict(result.details), "elapsed_ms": elapsed}
-    return MRZResult(result.found, result.valid, result.format, result.lines, result.fields, result.checks,
-                     result.repairs, result.raw_lines, result.reason, merged)
+                return other
+            return _with_details(result, tesseract_reading=t_lines)
+    return result
 
 
 def read_mrz_lines(gray: np.ndarray) -> Sequence[str]:
