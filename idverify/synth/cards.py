@@ -79,6 +79,21 @@ def _date_fr(iso: str, sep: str = " ") -> str:
     return f"{d.day:02d}{sep}{d.month:02d}{sep}{d.year:04d}"
 
 
+DEPARTMENT_NAMES = {
+    "01": "AIN", "03": "ALLIER", "04": "ALPES-DE-HAUTE-PROVENCE", "05": "HAUTES-ALPES", "06": "ALPES-MARITIMES",
+    "07": "ARDÈCHE", "13": "BOUCHES-DU-RHÔNE", "15": "CANTAL", "26": "DRÔME", "38": "ISÈRE", "42": "LOIRE",
+    "44": "LOIRE-ATLANTIQUE", "63": "PUY-DE-DÔME", "67": "BAS-RHIN", "69": "RHÔNE", "71": "SAÔNE-ET-LOIRE",
+    "72": "SARTHE", "73": "SAVOIE", "74": "HAUTE-SAVOIE", "76": "SEINE-MARITIME", "83": "VAR", "84": "VAUCLUSE",
+}
+
+
+def _prefecture(department3: str) -> str:
+    """The issuing authority printed on the old card's verso, e.g. ``PRÉFECTURE - RHÔNE (69)``."""
+    code = department3[1:] if department3.startswith("0") else department3
+    name = DEPARTMENT_NAMES.get(code)
+    return f"PRÉFECTURE - {name} ({code})" if name else f"PRÉFECTURE ({code})"
+
+
 def mrz_lines_for(p: Persona, card_type: CardType) -> tuple[str, ...]:
     """The persona's MRZ for ``card_type`` (composed by :func:`idverify.ocr.mrz.compose_mrz`)."""
     if card_type is CardType.CNIE_2021:
@@ -114,7 +129,7 @@ def printed_fields(p: Persona, card_type: CardType, side: Side) -> dict[str, str
     if card_type is CardType.CNI_1995:
         return {"address": "\n".join(p.address), "expiry_date": _date_fr(p.cni95_printed_expiry, "."),
                 "issue_date": _date_fr(p.cni95_issue_date, "."),
-                "issuing_authority": f"PRÉFECTURE DU {p.cni95_department.lstrip('0') or '0'}"}
+                "issuing_authority": _prefecture(p.cni95_department)}
     return {"given_names": p.given_names[0].upper(), "surname": p.surname, "nir": format_nir(p.nir),
             "issue_date": _date_fr(p.vitale_issue_date, "/")}
 
