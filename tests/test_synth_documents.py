@@ -258,3 +258,30 @@ def test_printed_values_and_mrz_are_drawn_inside_their_zones(key: tuple[CardType
         tol = 3
         assert xs.min() >= x0 - tol and xs.max() <= x1 + tol and ys.min() >= y0 - tol and ys.max() <= y1 + tol, (
             name, (xs.min(), ys.min(), xs.max(), ys.max()), (x0, y0, x1, y1))
+
+
+def _ovd_contrast(sample_id: str, zone: str) -> float:
+    """Mean HSV saturation inside the OVD zone minus outside it, on the card rectified with the GT corners."""
+    gt = _gt(SAMPLES, sample_id)
+    lay = get_layout(gt["card_type"], gt["side"])
+    rect = cv2.cvtColor(_rectify(_image(SAMPLES, sample_id), gt["corners"], lay.size_px()), cv2.COLOR_RGB2HSV)
+    x0, y0, x1, y1 = lay.zone(zone).pixel_box(lay.size_px())
+    inside = np.zeros(rect.shape[:2], bool)
+    inside[y0:y1, x0:x1] = True
+    sat = rect[..., 1].astype(float)
+    return float(sat[inside].mean() - sat[~inside].mean())
+
+
+@pytest.mark.skipif(not (SAMPLES / "index.json").is_file(), reason="samples/ not generated")
+@pytest.mark.parametrize(("flat", "tilted", "zone", "responds"), [
+    ("genuine_cnie_recto", "genuine_cnie_tilted", "ovd_portrait", True),
+    ("genuine_cnie_verso", "genuine_cnie_tilted_verso_45", "ovd_pictogram", True),
+    ("legacy_cni_recto", "legacy_cni_tilted", "ovd_portrait", True),
+    ("spoof_photocopy_recto", "spoof_photocopy_tilted", "ovd_portrait", False),
+    ("print_recto", "print_tilted", "ovd_portrait", False),
+    ("screen_recto", "screen_tilted", "ovd_portrait", False),
+])
+def test_committed_tilts_show_the_hologram_only_on_genuine_cards(flat: str, tilted: str, zone: str,
+                                                                  responds: bool) -> None:
+    gain = _ovd_contrast(tilted, zone) - _ovd_contrast(flat, zone)
+    assert (gain > 20) if responds else (gain < 10), gain
