@@ -28,7 +28,7 @@ KINDS = [(CardType.CNIE_2021, Side.RECTO), (CardType.CNIE_2021, Side.VERSO), (Ca
          (CardType.CNI_1995, Side.VERSO), (CardType.CARTE_VITALE, Side.RECTO)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _card(seed: int, card_type: str, side: str, ovd_angle: float = 0.0) -> CardRender:
     persona = make_persona(np.random.default_rng(seed), sex="F" if seed % 2 else "M")
     return render_card(persona, card_type, side, ovd_angle=ovd_angle)

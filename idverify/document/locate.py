@@ -73,6 +73,7 @@ class CardLocation:
     card_width_px: float = 0.0  # card width in original-image pixels
     area_fraction: float = 0.0
     image: LoadedImage | None = dataclasses.field(default=None, repr=False)  # the decode used
+    full_frame: bool = False  # no card edge in the photo: a scan or crop of the card alone, taken whole
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -88,6 +89,7 @@ class CardLocation:
             "image_size": list(self.image_size),
             "card_width_px": round(self.card_width_px, 1),
             "area_fraction": round(self.area_fraction, 4),
+            "full_frame": self.full_frame,
         }
 
 
@@ -222,6 +224,10 @@ def _refine_sides(corners: np.ndarray, grad: np.ndarray, search: float) -> np.nd
     return refined
 
 
+_SUPPORT_T = np.linspace(0.1, 0.9, 48)
+_SUPPORT_OFF = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
+
+
 def _side_support(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, thresh: float) -> tuple[float, float]:
     """(weakest side's, mean) fraction of sample points on a strong edge running along the side.
 
@@ -230,33 +236,25 @@ def _side_support(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, thresh: f
     backgrounds have edges everywhere but not aligned along a straight line.
     """
     h, w = gx.shape
-    per_side = []
-    centre = corners.mean(axis=0)
-    for i in range(4):
-        a, b = corners[i], corners[(i + 1) % 4]
-        d = b - a
-        length = float(np.hypot(*d))
-        d = d / max(length, 1e-9)
-        n = np.array([-d[1], d[0]])
-        if np.dot(centre - a, n) > 0:
-            n = -n
-        ts = np.linspace(0.1, 0.9, 48)
-        pts = a[None, :] + ts[:, None] * (b - a)[None, :]
-        hits = np.zeros(len(ts), bool)
-        for off in (-2.0, -1.0, 0.0, 1.0, 2.0):
-            q = pts + off * n[None, :]
-            xs = np.round(q[:, 0]).astype(int)
-            ys = np.round(q[:, 1]).astype(int)
-            ok = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
-            vx = np.zeros(len(ts), np.float32)
-            vy = np.zeros(len(ts), np.float32)
-            vx[ok] = gx[ys[ok], xs[ok]]
-            vy[ok] = gy[ys[ok], xs[ok]]
-            mag = np.hypot(vx, vy)
-            cos = np.abs(vx * n[0] + vy * n[1]) / np.maximum(mag, 1e-6)
-            hits |= (mag >= thresh) & (cos >= 0.85)
-        per_side.append(float(hits.mean()))
-    return min(per_side), float(np.mean(per_side))
+    a = corners
+    b = np.roll(corners, -1, axis=0)
+    d = b - a
+    d = d / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)[:, None]
+    n = np.stack([-d[:, 1], d[:, 0]], axis=1)  # (4, 2); the sign does not matter for |cos|
+    pts = a[:, None, :] + _SUPPORT_T[None, :, None] * (b - a)[:, None, :]  # (4, T, 2)
+    q = pts[:, :, None, :] + _SUPPORT_OFF[None, None, :, None] * n[:, None, None, :]  # (4, T, O, 2)
+    xs = np.round(q[..., 0]).astype(np.intp)
+    ys = np.round(q[..., 1]).astype(np.intp)
+    ok = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+    xs = np.clip(xs, 0, w - 1)
+    ys = np.clip(ys, 0, h - 1)
+    vx = np.where(ok, gx[ys, xs], 0.0)
+    vy = np.where(ok, gy[ys, xs], 0.0)
+    mag = np.hypot(vx, vy)
+    cos = np.abs(vx * n[:, None, None, 0] + vy * n[:, None, None, 1]) / np.maximum(mag, 1e-6)
+    hits = ((mag >= thresh) & (cos >= 0.85)).any(axis=2)  # (4, T)
+    per_side = hits.mean(axis=1)
+    return float(per_side.min()), float(per_side.mean())
 
 
 def _is_convex(q: np.ndarray) -> bool:
@@ -380,7 +378,7 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
     img_area = float(w * h)
     default_f = cfg.focal_factor * max(w, h)
     found: list[Quad] = []
-    seen: list[np.ndarray] = []
+    seen: set[tuple[int, ...]] = set()  # candidates already scored, by corners on a 4-pixel grid
     line_contours: list[np.ndarray] = []
     for closing in (1, 2):
         work = cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=closing)
@@ -404,9 +402,10 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
             if approx is None:
                 continue
             q = order_corners(approx.reshape(4, 2).astype(np.float64))
-            if any(np.max(np.abs(q - s)) < 3 for s in seen):
+            key = tuple(np.round(q / 4).astype(int).ravel())
+            if key in seen:
                 continue
-            seen.append(q)
+            seen.add(key)
             refined = _refine_sides(q, grad, search=max(4.0, 0.012 * max(w, h)))
             if refined is not None and _is_convex(refined):
                 q = order_corners(refined)
@@ -417,11 +416,12 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
                     for q in found)
     line_quads = [] if confident else _line_quads(_contour_lines(line_contours, (w, h)), (w, h))
     for q in line_quads:
-        if any(np.max(np.abs(q - s_)) < 3 for s_ in seen):
+        key = tuple(np.round(q / 4).astype(int).ravel())
+        if key in seen:
             continue
         if cv2.contourArea(q.astype(np.float32)) < cfg.min_area_fraction * 0.5 * img_area:
             continue
-        seen.append(q)
+        seen.add(key)
         quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f)
         if quad is not None:
             found.append(quad)
@@ -445,7 +445,7 @@ def _score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size
         q = np.roll(q, -1, axis=0)
         aspect = 1 / aspect
     err = _aspect_error(aspect)
-    if err > 0.3:
+    if err > 0.2:
         return None
     area = float(cv2.contourArea(q.astype(np.float32))) / float(w * h)
     weakest, support = _side_support(q, *grads)
@@ -577,6 +577,43 @@ def read_image_source(image: ImageSource) -> ImageSource | bytes:
     return read_source_bytes(image, MEDIA.max_file_bytes)
 
 
+def _full_frame(loaded: LoadedImage, cfg: DocumentConfig) -> CardLocation | None:
+    """A scan or crop of the card alone (no background): the whole frame, if its content is a known card."""
+    from idverify.document.side import classify_card
+
+    pix = loaded.pixels
+    h, w = pix.shape[:2]
+    aspect = max(w, h) / min(w, h)
+    if _aspect_error(aspect) > 0.1 or float(pix[::4, ::4].std()) < 20.0:
+        return None
+    if h > w:
+        pix = np.ascontiguousarray(np.rot90(pix))
+        h, w = w, h
+    verdict = classify_card(pix)
+    if verdict.card_type is None or verdict.score < 0.55 or verdict.label == "cni_1995/verso":
+        return None  # the old card's verso is the classifier's weakest, by-elimination answer
+    from idverify.document.template import zone_tests
+
+    layout = layout_for(verdict.card_type, verdict.side)
+    tests = zone_tests(pix[::-1, ::-1] if verdict.rotated_180 else pix, layout) if layout is not None else {}
+    if tests and sum(tests.values()) < 0.5 * len(tests):
+        return None  # the cues matched by chance (noise, a photo): the zones do not hold what they should
+    if verdict.rotated_180:
+        pix = np.ascontiguousarray(pix[::-1, ::-1])
+    corners_dec = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
+    if loaded.pixels.shape[0] > loaded.pixels.shape[1]:  # back to the frame's orientation
+        corners_dec = np.array([[0, w], [0, 0], [h, 0], [h, w]], np.float64)
+    if verdict.rotated_180:
+        corners_dec = np.roll(corners_dec, 2, axis=0)
+    size = rectified_size(verdict.card_type, cfg)
+    rect = cv2.resize(pix, size, interpolation=cv2.INTER_AREA if w > size[0] else cv2.INTER_CUBIC)
+    ow, oh = loaded.original_size
+    return CardLocation(True, None, corners=corners_dec / loaded.scale, rectified=rect, score=0.0, aspect=aspect,
+                        card_type=verdict.card_type, side=verdict.side, side_score=verdict.score,
+                        rotated_180=verdict.rotated_180, image_size=(ow, oh), card_width_px=float(max(ow, oh)),
+                        area_fraction=1.0, image=loaded, full_frame=True)
+
+
 def _pick_by_content(small: np.ndarray, quads: list[Quad]) -> Quad:
     """Among close candidates, the one whose content looks most like a known card (then the larger)."""
     from idverify.document.side import classify_card
@@ -623,7 +660,14 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     quads = find_quads(small, cfg)
     good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error
             and not q.touches_border]
+    if classify and not good:
+        # a scan or crop of the card alone (no edge to find): the whole frame, if it reads as a card
+        scan = _full_frame(loaded, cfg)
+        if scan is not None:
+            return scan
     cut = find_cut_off(small, cfg) if not good or good[0].area_fraction < 0.25 else None
+    if cut is not None and classify and (scan := _full_frame(loaded, cfg)) is not None:
+        return scan  # a scan of the card alone touches the frame everywhere: not a cut-off card
     if cut is not None and (not good or (cut[1] > 1.5 * good[0].area_fraction
                                          and cv2.pointPolygonTest(cut[0].astype(np.float32),
                                                                   tuple(map(float, good[0].corners.mean(axis=0))),
@@ -656,7 +700,8 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
             or np.any(corners[:, 0] > ow - 1 + margin) or np.any(corners[:, 1] > oh - 1 + margin)):
         return dataclasses.replace(base, reason="card_cut_off")
     if best.area_fraction < cfg.min_area_fraction:
-        return dataclasses.replace(base, reason="card_too_small")
+        scan = _full_frame(loaded, cfg) if classify else None
+        return scan if scan is not None else dataclasses.replace(base, reason="card_too_small")
     # decode again, larger, when the card is small in the decode
     work = loaded
     min_w = cfg.min_warp_source_width if min_source_width is None else min_source_width
@@ -670,6 +715,11 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
         thumb_size = (256, round(256 / ID1_ASPECT))
         thumb = warp_card(work.pixels, src, thumb_size)
         verdict = classify_card(thumb)
+        if best.area_fraction < 0.2 and (verdict.card_type is None or verdict.score < 0.9):
+            # the rectangle found may be a zone of a scanned card (its portrait, a frame): try the whole frame
+            scan = _full_frame(loaded, cfg)
+            if scan is not None and scan.side_score > (verdict.score if verdict.card_type else 0.0) + 0.1:
+                return scan
         if verdict.rotated_180:
             corners = np.roll(corners, 2, axis=0)
             src = np.roll(src, 2, axis=0)

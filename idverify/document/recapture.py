@@ -79,9 +79,10 @@ def recapture_cues(rectified: np.ndarray, image: np.ndarray | None = None,
     m = max(4, CUE_WIDTH // 40)
     inner = np.s_[m:-m, m:-m]
     sat = hsv[:, :, 1][inner].astype(np.float32) / 255.0
+    chroma = lab[:, :, 1:][inner][::2, ::2]  # half resolution: the peaks are reported, not decided on
     return {
-        "moire": _peakiness(lab[:, :, 0][inner]),
-        "moire_chroma": max(_peakiness(lab[:, :, 1][inner]), _peakiness(lab[:, :, 2][inner])),
+        "moire": _peakiness(lab[:, :, 0][inner][::2, ::2]),
+        "moire_chroma": max(_peakiness(chroma[:, :, 0]), _peakiness(chroma[:, :, 1])),
         "colourfulness": float(np.percentile(sat, 97)),
         "bezel": _bezel(image, corners),
     }

@@ -146,6 +146,9 @@ def card_cues(rgb: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
     flipped_gray = gray[::-1, ::-1]
     lines_top, cover_top = mrz_lines(flipped_gray)
     sat_median = float(np.median(sat[::4, ::4]))
+    # print has structure larger than a pixel; static, sand or fabric loses most of its contrast in a blur
+    g32 = gray.astype(np.float32)
+    busy = 1.0 - float(cv2.GaussianBlur(g32, (0, 0), 2.0).std()) / max(float(g32.std()), 1e-6)
     gold_all = float(masks["gold"].mean())
     out = []
     for flipped in (False, True):
@@ -169,6 +172,7 @@ def card_cues(rgb: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
             "ink_top": _fraction(ink_o, (0.03, 0.05, 0.97, 0.4)),
             "ink_bottom": _fraction(ink_o, (0.03, 0.6, 0.97, 0.95)),
             "saturation": sat_median,
+            "busy": busy,
         })
     return out[0], out[1]
 
@@ -197,6 +201,8 @@ def _scores(c: dict[str, float], aspect: float | None) -> dict[str, float]:
         "cni_1995/verso": no_mrz * (1.0 - chip) * (1.0 - header) * (1.0 - eu) * (1.0 - banner)
         * (1.0 - min(1.0, c["blue_bottom"] / 0.2)) * old_aspect * (0.5 if c["ink_top"] > c["ink_bottom"] else 0.4),
     }
+    if c.get("busy", 0.0) > 0.6:
+        return {k: 0.0 for k in s}
     return s
 
 

@@ -1,0 +1,265 @@
+"""Document capture checks: card location, side/type, tilt/hologram attacks, speed.
+
+    .venv/bin/python benchmarks/document_checks.py --data ../shared/data
+
+1. **Location and side/type** on synthetic captures made here with
+   idverify.synth (every card type and side, any in-plane rotation, yaw and
+   pitch up to +-30 deg, card 35-90 % of the frame width, clutter, blur,
+   glare, 2-12 MP), several seeds, plus the committed samples/ set: share of
+   captures with the card found and every corner within 2 % of the card
+   width; share with the right type and side.
+2. **Tilt pairs**: a flat and a tilted (15-50 deg) capture of one card;
+   genuine pairs must pass all three tilt checks, photocopy / print / screen
+   attacks (the copy photographed flat and tilted) and another person's card
+   must fail one. Per-attack figures.
+3. **Real documents** (labels/documents.csv): type and side of the French
+   specimens (CNIe, old card, carte Vitale); the foreign documents should
+   come out ``unknown``.
+4. **Speed**: ``check_document(read_fields=False)`` on three 12 MP JPEGs
+   (recto, verso, tilted), median, against decoding the three at reduced
+   size in the same process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import REPO, data_arg, load_note
+from idverify.document import check_document, check_tilt, locate_card
+from idverify.document.locate import layout_for
+from idverify.media import load_image
+from idverify.synth import attacks
+from idverify.synth.camera import Subject, capture, fit_in_frame, sample_params
+from idverify.synth.cards import render_card
+from idverify.synth.persona import make_persona
+
+KINDS = [("cnie_2021", "recto"), ("cnie_2021", "verso"), ("cni_1995", "recto"), ("cni_1995", "verso"),
+         ("carte_vitale", "recto")]
+REAL_TYPES = {"CNIe 2021": "cnie_2021", "CNIe 2021 (TD1)": "cnie_2021", "CNI 1995": "cni_1995",
+              "Carte Vitale": "carte_vitale"}
+
+
+def _shot(subject: Subject, rng: np.random.Generator, seed: int, **kw: Any) -> Any:
+    params = fit_in_frame(sample_params(rng, **kw), (subject.image.shape[1], subject.image.shape[0]))
+    return capture(subject, params, seed=seed)
+
+
+def location_captures(seed: int, n: int) -> list[dict[str, Any]]:
+    rng = np.random.default_rng([seed, 1])
+    out = []
+    for i in range(n):
+        card_type, side = KINDS[i % len(KINDS)]
+        card = render_card(make_persona(rng, sex="F" if i % 2 else "M"), card_type, side)
+        shot = _shot(Subject(card.image, card.alpha), rng, seed * 1000 + i, roll=float(rng.uniform(0, 360)),
+                     yaw=float(rng.uniform(-30, 30)), pitch=float(rng.uniform(-30, 30)),
+                     card_scale=float(rng.uniform(0.35, 0.9)))
+        out.append({"id": f"s{seed}-{i}", "jpeg": shot.jpeg, "corners": shot.corners, "label": f"{card_type}/{side}"})
+    return out
+
+
+def sample_set_captures(root: Path) -> list[dict[str, Any]]:
+    index = root / "index.json"
+    if not index.is_file():
+        return []
+    out = []
+    for entry in json.loads(index.read_text())["samples"]:
+        if entry.get("kind") != "document":
+            continue
+        gt = json.loads((root / entry["ground_truth"]).read_text())
+        corners = gt.get("corners")
+        if not corners or gt.get("card_visible_fraction", 1.0) < 1.0 or gt.get("attack") not in ("none", None):
+            continue  # cut-off, no-card and attack samples have no full card to locate
+        out.append({"id": entry["id"], "jpeg": (root / entry["paths"][0]).read_bytes(),
+                    "corners": np.array(corners, float), "label": f"{gt['card_type']}/{gt['side']}"})
+    return out
+
+
+def eval_location(items: list[dict[str, Any]]) -> dict[str, Any]:
+    ok = right = 0
+    misses = []
+    times = []
+    for it in items:
+        t = time.perf_counter()
+        loc = locate_card(it["jpeg"], min_source_width=0)
+        times.append(time.perf_counter() - t)
+        err = None
+        if loc.corners is not None and loc.found:
+            width = float(np.linalg.norm(it["corners"][1] - it["corners"][0]))
+            err = float(np.max(np.linalg.norm(loc.corners - it["corners"], axis=1))) / width
+        label = f"{loc.card_type}/{loc.side}" if loc.card_type else "unknown"
+        good = err is not None and err < 0.02
+        ok += good
+        right += label == it["label"]
+        if not good or label != it["label"]:
+            misses.append(f"{it['id']} {it['label']} -> {label} err={None if err is None else round(err, 3)} "
+                          f"{loc.reason or ''}")
+    n = len(items)
+    return {"n": n, "found_2pct": ok / n if n else 0.0, "side_type": right / n if n else 0.0, "misses": misses,
+            "median_ms": statistics.median(times) * 1000 if times else 0.0}
+
+
+def tilt_pairs(seed: int, n: int) -> list[dict[str, Any]]:
+    rng = np.random.default_rng([seed, 2])
+    out = []
+    kinds = [("cnie_2021", "recto"), ("cni_1995", "recto"), ("cnie_2021", "verso")]
+    for i in range(n):
+        card_type, side = kinds[i % len(kinds)]
+        persona = make_persona(rng, sex="F" if i % 2 else "M")
+        flat = render_card(persona, card_type, side)
+        angle = float(rng.uniform(15, 50)) * (1 if rng.random() < 0.5 else -1)
+        tilted = render_card(persona, card_type, side, ovd_angle=abs(angle))
+        roll = float(rng.normal(0, 8))
+        common = {"megapixels": float(rng.uniform(2, 6)), "portrait": False, "glare": ()}
+        flat_kw = {"roll": roll, "yaw": float(rng.normal(0, 3)), "pitch": float(rng.normal(0, 3)), **common}
+        turn = ({"yaw": angle, "pitch": float(rng.normal(0, 4))} if rng.random() < 0.6
+                else {"pitch": angle, "yaw": float(rng.normal(0, 4))})
+        tilt_kw = {"roll": roll + float(rng.normal(0, 5)), **turn, **common}
+        base = seed * 10000 + i * 10
+        f = _shot(Subject(flat.image, flat.alpha), rng, base, **flat_kw).jpeg
+        t = _shot(Subject(tilted.image, tilted.alpha), rng, base + 1, **tilt_kw).jpeg
+        out.append({"kind": "genuine", "flat": f, "tilted": t, "angle": abs(angle), "label": f"{card_type}/{side}"})
+        for k, (name, make) in enumerate((("photocopy", attacks.photocopy), ("print", attacks.print_copy),
+                                          ("screen", attacks.screen))):
+            subject = make(flat, rng)
+            out.append({"kind": name, "flat": _shot(subject, rng, base + 2 + 2 * k, **flat_kw).jpeg,
+                        "tilted": _shot(subject, rng, base + 3 + 2 * k, **tilt_kw).jpeg, "angle": abs(angle),
+                        "label": f"{card_type}/{side}"})
+        other = render_card(make_persona(rng), card_type, side, ovd_angle=abs(angle))
+        out.append({"kind": "other_card", "flat": f,
+                    "tilted": _shot(Subject(other.image, other.alpha), rng, base + 9, **tilt_kw).jpeg,
+                    "angle": abs(angle), "label": f"{card_type}/{side}"})
+    return out
+
+
+def eval_tilt(pairs: list[dict[str, Any]]) -> dict[str, Any]:
+    by_kind: dict[str, list[bool]] = collections.defaultdict(list)
+    reasons: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    angle_err = []
+    for p in pairs:
+        flat = locate_card(p["flat"], min_source_width=0)
+        tilted = locate_card(p["tilted"], min_source_width=0)
+        if not (flat.found and tilted.found):
+            passed = False
+            reasons[p["kind"]]["card_not_found"] += 1
+        else:
+            res = check_tilt(flat, tilted, layout=layout_for(flat.card_type, flat.side))
+            passed = res.passed
+            for c in res.checks:
+                if not c.passed and c.reason:
+                    reasons[p["kind"]][c.reason] += 1
+            if p["kind"] == "genuine" and res.angle_deg is not None:
+                angle_err.append(abs(res.angle_deg - p["angle"]))
+        by_kind[p["kind"]].append(passed)
+    out: dict[str, Any] = {}
+    for kind, results in by_kind.items():
+        rate = sum(results) / len(results)
+        out[kind] = {"n": len(results), "accepted" if kind == "genuine" else "rejected":
+                     rate if kind == "genuine" else 1 - rate, "reasons": dict(reasons[kind])}
+    out["genuine"]["median_angle_error_deg"] = statistics.median(angle_err) if angle_err else None
+    return out
+
+
+def eval_real(data: Path) -> dict[str, Any]:
+    french_ok = french_n = foreign_unknown = foreign_n = 0
+    rows = []
+    for row in csv.DictReader((data / "labels" / "documents.csv").open(encoding="utf-8")):
+        ctype = REAL_TYPES.get(row["doc_type"])
+        side = row["side"] if row["side"] in ("recto", "verso") else None
+        want = f"{ctype}/{side}" if ctype and side else "unknown"
+        try:
+            loc = locate_card(data / row["path"], min_source_width=0)
+            got = f"{loc.card_type}/{loc.side}" if loc.card_type else "unknown"
+            note = loc.reason or ("full frame" if loc.full_frame else "")
+        except Exception as exc:  # noqa: BLE001 - report, do not stop the benchmark
+            got, note = "error", f"{type(exc).__name__}: {exc}"
+        if want != "unknown":
+            french_n += 1
+            french_ok += got == want
+        else:
+            foreign_n += 1
+            foreign_unknown += got == "unknown"
+        rows.append((row["path"], want, got, note))
+    return {"french": (french_ok, french_n), "foreign_unknown": (foreign_unknown, foreign_n), "rows": rows}
+
+
+def eval_speed(runs: int) -> dict[str, float]:
+    rng = np.random.default_rng(123)
+    persona = make_persona(rng, sex="F")
+    kw = {"megapixels": 12.0, "portrait": False, "glare": (), "card_scale": 0.6}
+    shots = {}
+    for name, side, extra in (("recto", "recto", {"yaw": 3.0}), ("verso", "verso", {"yaw": -4.0}),
+                              ("tilted", "recto", {"yaw": 32.0})):
+        card = render_card(persona, "cnie_2021", side, ovd_angle=32.0 if name == "tilted" else 0.0)
+        shots[name] = _shot(Subject(card.image, card.alpha), rng, 7, roll=2.0, pitch=2.0, **kw, **extra).jpeg
+    base, full = [], []
+    report = None
+    for _ in range(runs):
+        t = time.perf_counter()
+        for b in shots.values():
+            load_image(b, max_side=1000)
+        base.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        report = check_document(**shots, read_fields=False)
+        full.append(time.perf_counter() - t)
+    assert report is not None
+    return {"check_ms": statistics.median(full) * 1000, "decode_ms": statistics.median(base) * 1000,
+            "passed": float(report.passed), "mb": sum(len(b) for b in shots.values()) / 1e6}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    data_arg(parser)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--captures", type=int, default=30, help="location captures per seed")
+    parser.add_argument("--pairs", type=int, default=12, help="tilt pairs per seed (each with 4 attacks)")
+    parser.add_argument("--speed-runs", type=int, default=7)
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    print(load_note())
+    items = [c for s in range(args.seeds) for c in location_captures(s, args.captures)]
+    loc = eval_location(items)
+    print(f"location (synthetic, {args.seeds} seeds): n={loc['n']} found<2%={loc['found_2pct']:.1%} "
+          f"side/type={loc['side_type']:.1%} median {loc['median_ms']:.0f} ms")
+    for m in loc["misses"][: 30 if args.verbose else 10]:
+        print("   miss:", m)
+    samples = sample_set_captures(REPO / "samples")
+    if samples:
+        sl = eval_location(samples)
+        print(f"location (samples/, {sl['n']} full-card captures): found<2%={sl['found_2pct']:.1%} "
+              f"side/type={sl['side_type']:.1%}")
+        for m in sl["misses"]:
+            print("   miss:", m)
+    pairs = [p for s in range(args.seeds) for p in tilt_pairs(s, args.pairs)]
+    tilt = eval_tilt(pairs)
+    for kind, figs in tilt.items():
+        print(f"tilt {kind:10s} {json.dumps(figs)}")
+    if (args.data / "labels" / "documents.csv").is_file():
+        real = eval_real(args.data)
+        print(f"real French specimens side/type right: {real['french'][0]}/{real['french'][1]}; "
+              f"foreign documents called unknown: {real['foreign_unknown'][0]}/{real['foreign_unknown'][1]}")
+        for path, want, got, note in real["rows"]:
+            if args.verbose or want != "unknown":
+                print(f"   {'ok ' if want == got else 'BAD'} {path} want={want} got={got} {note}")
+    else:
+        print(f"no documents.csv under {args.data}: real documents skipped")
+    speed = eval_speed(args.speed_runs)
+    print(f"speed: 3 x 12 MP JPEGs ({speed['mb']:.1f} MB) check_document(read_fields=False) median "
+          f"{speed['check_ms']:.0f} ms; reduced-size decode of the three {speed['decode_ms']:.0f} ms "
+          f"(ratio {speed['check_ms'] / speed['decode_ms']:.1f}x); report passed={bool(speed['passed'])}")
+    print(load_note())
+
+
+if __name__ == "__main__":
+    main()
