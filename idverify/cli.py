@@ -56,10 +56,14 @@ def _mrz(args: argparse.Namespace) -> Outcome:
 
 
 def _nir(args: argparse.Namespace) -> Outcome:
+    from idverify.errors import InvalidNIR
     from idverify.ocr import parse_nir
 
-    result = parse_nir(args.number)
-    return True, result
+    try:
+        nir = parse_nir(args.number)
+    except InvalidNIR as exc:  # an invalid number is a failed check (exit 1) that says what is wrong
+        return False, {"valid": False, "reason": exc.reason, "message": exc.message}
+    return True, {"valid": True, **nir.to_dict()}
 
 
 def _vitale(args: argparse.Namespace) -> Outcome:

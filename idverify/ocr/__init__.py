@@ -41,9 +41,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from idverify.ocr.crosscheck import cross_check
     from idverify.ocr.mrz import MRZResult, parse_mrz
     from idverify.ocr.nir import NIR, parse_nir
+    from idverify.ocr.printed import read_printed_fields
     from idverify.ocr.reader import read_mrz
+    from idverify.ocr.vitale import VitaleResult, read_carte_vitale
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,184 @@
+"""Printed fields of a rectified ID card, read with Tesseract's French model on the template's zones.
+
+Input is a *rectified* card (the document module's output, or a flat render):
+an RGB image showing exactly the card, upright. Zones come from
+:mod:`idverify.document.layout`; each is read on its own (single line,
+whitelists for dates and numbers) through the OCR-engine port
+(:mod:`idverify.ocr.engine`). Values keep their accents; dates are also
+given as ISO strings.
+
+>>> parse_date_fr("DATE 13 07 1990"), parse_date_fr("1990"), parse_height("1,68 m")
+('1990-07-13', None, 168)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import cv2
+import numpy as np
+
+from idverify.config import OCR
+from idverify.document.layout import CardType, Side, ZoneKind, get_layout
+from idverify.errors import UsageError
+from idverify.media import ImageSource, load_image
+from idverify.ocr.engine import OCREngine, default_engine
+from idverify.results import frozen_mapping, to_jsonable
+
+_DIGITS = "0123456789"
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def parse_date_fr(text: str) -> str | None:
+    """ISO date of a French ``DD MM YYYY`` (spaces, dots, slashes or dashes); ``None`` if there is none."""
+    m = re.search(r"(\d{2})\s*[ ./-]?\s*(\d{2})\s*[ ./-]?\s*(\d{4})", text)
+    if not m:
+        return None
+    try:
+        return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1))).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_height(text: str) -> int | None:
+    """Height in cm of ``1,68 m`` / ``1.68`` / ``168 cm``."""
+    m = re.search(r"\b([12])\s*[,.]?\s*(\d{2})\s*m", text) or re.search(r"([12])\s*[,.]\s*(\d{2})", text)
+    if m:
+        return int(m.group(1)) * 100 + int(m.group(2))
+    m = re.search(r"\b(1\d{2}|2[0-4]\d)\s*cm", text)
+    return int(m.group(1)) if m else None
+
+
+def _clean_text(text: str) -> str:
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\u2019", "'").replace("|", "").replace("_", " ")
+    return " ".join(text.split()).strip(" .:;-,'\"")
+
+
+def _clean_name(text: str) -> str:
+    text = _clean_text(text)
+    return "".join(c for c in text if c.isalpha() or c in " -',").strip(" ,-")
+
+
+def _keep(chars: str) -> Callable[[str], str]:
+    return lambda text: "".join(c for c in text.upper() if c in chars)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _FieldSpec:
+    psm: int = 7
+    whitelist: str | None = None
+    clean: Callable[[str], str] = _clean_text
+
+
+_SPECS: Mapping[str, _FieldSpec] = {
+    "surname": _FieldSpec(clean=_clean_name),
+    "usage_name": _FieldSpec(),
+    "given_names": _FieldSpec(clean=_clean_name),
+    "sex": _FieldSpec(psm=10, whitelist="FMX", clean=_keep("FMX")),
+    "nationality": _FieldSpec(),
+    "birth_date": _FieldSpec(whitelist=_DIGITS + " ./"),
+    "expiry_date": _FieldSpec(whitelist=_DIGITS + " ./"),
+    "issue_date": _FieldSpec(whitelist=_DIGITS + " ./"),
+    "birth_place": _FieldSpec(),
+    "document_number": _FieldSpec(whitelist=_UPPER + _DIGITS, clean=_keep(_UPPER + _DIGITS)),
+    "card_access_number": _FieldSpec(whitelist=_DIGITS, clean=_keep(_DIGITS)),
+    "height": _FieldSpec(whitelist=_DIGITS + ",.m "),
+    "address": _FieldSpec(psm=6),
+    "nir": _FieldSpec(whitelist=_DIGITS + " AB", clean=lambda t: " ".join(t.split())),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class PrintedFields:
+    """Text read in each field zone (``fields``) and typed values (``values``: ISO dates, cm)."""
+
+    card_type: str
+    side: str
+    fields: Mapping[str, str]
+    values: Mapping[str, Any]
+    details: Mapping[str, Any] = dataclasses.field(default_factory=frozen_mapping)
+
+    def get(self, name: str) -> str | None:
+        value = self.fields.get(name)
+        return value or None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"card_type": self.card_type, "side": self.side, "fields": dict(self.fields),
+                "values": to_jsonable(self.values), "details": to_jsonable(self.details)}
+
+
+def _zone_image(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    h, w = gray.shape
+    x0, y0, x1, y1 = box
+    pad = max(2, (y1 - y0) // 8)
+    crop = gray[max(0, y0 - pad):min(h, y1 + pad), max(0, x0 - pad):min(w, x1 + pad)]
+    if crop.size == 0:
+        return np.full((8, 8), 255, np.uint8)
+    if crop.shape[0] < 40:  # Tesseract reads best with ~30 px capitals
+        f = 40 / crop.shape[0]
+        crop = cv2.resize(crop, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
+    # Tesseract misreads glyphs that touch the border: add a margin of background
+    margin = max(8, crop.shape[0] // 3)
+    background = int(np.percentile(crop, 90))
+    crop = cv2.copyMakeBorder(crop, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=background)
+    # and the faint guilloche background confuses it: binarise (Otsu)
+    _t, crop = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return np.ascontiguousarray(crop)
+
+
+def read_printed_fields(rectified: ImageSource, card_type: CardType | str = CardType.CNIE_2021,
+                        side: Side | str = Side.RECTO, *, names: Sequence[str] | None = None,
+                        engine: OCREngine | None = None) -> PrintedFields:
+    """Read the printed fields of one side of a rectified card.
+
+    ``names`` restricts the zones read (default: every field zone of the
+    side). Raises :class:`~idverify.errors.InputError` on an unusable image
+    and :class:`~idverify.errors.EngineError` when no OCR engine exists.
+    """
+    t0 = time.perf_counter()
+    layout = get_layout(card_type, side)
+    loaded = load_image(rectified)
+    gray = cv2.cvtColor(loaded.pixels, cv2.COLOR_RGB2GRAY)
+    size = (gray.shape[1], gray.shape[0])
+    zones = [z for z in layout.zones_of(ZoneKind.FIELD) if names is None or z.name in names]
+    if names is not None and len(zones) != len(set(names)):
+        unknown = sorted(set(names) - {z.name for z in zones})
+        raise UsageError("usage_error", f"no such field zone on {layout.card_type.value}/{layout.side.value}: "
+                                        f"{', '.join(unknown)}")
+    engine = engine or default_engine()
+    fields: dict[str, str] = {}
+    for zone in zones:
+        spec = _SPECS.get(zone.name, _FieldSpec())
+        lang = OCR.printed_lang if spec.whitelist is None else "eng"
+        text = engine.recognize(_zone_image(gray, zone.pixel_box(size)), lang=lang, psm=spec.psm,
+                                whitelist=spec.whitelist)
+        if zone.name == "address":
+            fields[zone.name] = "\n".join(_clean_text(x) for x in text.splitlines() if _clean_text(x))
+        else:
+            fields[zone.name] = spec.clean(text)
+    values: dict[str, Any] = {}
+    for name in ("birth_date", "expiry_date", "issue_date"):
+        if name in fields:
+            values[name] = parse_date_fr(fields[name])
+            if values[name]:  # printed form, spacing normalised
+                y, m, d = values[name].split("-")
+                fields[name] = f"{d} {m} {y}"
+    if "height" in fields:
+        values["height_cm"] = parse_height(fields["height"])
+        if values["height_cm"]:
+            fields["height"] = f"{values['height_cm'] // 100},{values['height_cm'] % 100:02d} m"
+    if "given_names" in fields:
+        values["given_names"] = [g.strip() for g in fields["given_names"].split(",") if g.strip()]
+    if "sex" in fields:
+        values["sex"] = fields["sex"][:1] or None
+    details = {"engine": f"{engine.name} {engine.version}", "lang": OCR.printed_lang,
+               "elapsed_ms": round((time.perf_counter() - t0) * 1000, 1)}
+    return PrintedFields(layout.card_type.value, layout.side.value, frozen_mapping(fields), frozen_mapping(values),
+                         frozen_mapping(details))
