@@ -159,7 +159,7 @@ def main() -> None:
     same = labels[upper[0]] == labels[upper[1]]
     all_imp, all_gen = dist[upper][~same], dist[upper][same]
     print(f"\nall-vs-all on the {len(names)} LFW-pool images: {len(all_gen)} genuine, {len(all_imp)} impostor scores")
-    for target in (1e-2, 1e-3, 1e-4):
+    for target in (1e-1, 1e-2, 1e-3, 1e-4, 1e-5):  # ROC points
         t = threshold_for_fmr(all_imp, target)
         fmr, fnmr = rates(all_gen, all_imp, t)
         _, fnmr_pairs = rates(gen, imp, t)
