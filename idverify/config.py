@@ -183,7 +183,7 @@ class LivenessConfig:
     baseline_window: float = 1.5  # seconds, rolling high-percentile window
     min_blinks: int = 1
     # head motion and 3-D structure
-    min_motion: float = 0.05  # 90th pct. of non-similarity shape change (IOD) to judge the structure
+    min_motion: float = 0.03  # 90th pct. non-similarity shape change (IOD) above which low parallax is planar
     min_parallax: float = 0.045  # 90th pct. nose-tip parallax against the contour (IOD) for a 3-D face
     planar_ratio: float = 0.25  # parallax / motion below this with enough motion: planar_motion
     # screen and print
@@ -191,7 +191,7 @@ class LivenessConfig:
     surface_peak_scale: float = 8.0  # periodic spectral peak (log units) at the decision point
     surface_glare_scale: float = 0.2  # share of the face clipped white (median over frames) at the decision point
     # identity continuity
-    identity_frames: int = 3  # frames encoded along the clip
+    identity_frames: int = 5  # frames encoded along the clip (one odd frame is tolerated)
     max_identity_drift: float = 0.6  # largest embedding distance between any two of them
     # injection hints
     frozen_min_seconds: float = 0.5  # a run of identical frames longer than this: frozen_frames
@@ -251,8 +251,8 @@ class DocumentConfig:
     min_template_score: float = 0.5
     min_tilt_deg: float = 12.0
     max_tilt_deg: float = 65.0
-    min_same_card: float = 0.75  # normalised correlation of the printed fields' structure, flat vs tilted
-    min_ovd_response: float = 2.0  # OVD colour change / non-OVD colour change after photometric fit
+    min_same_card: float = 0.82  # median best correlation of the printed values' strokes, flat vs tilted
+    min_ovd_response: float = 3.0  # OVD colour change / non-OVD colour change after photometric fit
     max_screen_score: float = 0.5  # share of a ring around the card that is a dark flat bezel
     min_saturation: float = 0.15  # 97th percentile of the card's saturation: photocopies are grey
     threshold_provenance: str = "uncalibrated default"

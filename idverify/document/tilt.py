@@ -33,7 +33,7 @@ from idverify.document.layout import CardLayout, ZoneKind
 from idverify.document.locate import CardLocation, rectangle_aspect
 from idverify.results import Check
 
-REG_WIDTH = 256
+REG_WIDTH = 384
 RESP_WIDTH = 384
 
 
@@ -107,6 +107,45 @@ def _zone_mask(layout: CardLayout | None, kinds: tuple[ZoneKind, ...], size: tup
     return m
 
 
+def _fine(gray: np.ndarray) -> np.ndarray:
+    """Fine structure (strokes of the characters), contrast-normalised."""
+    band = cv2.GaussianBlur(gray, (0, 0), 0.6) - cv2.GaussianBlur(gray, (0, 0), 2.5)
+    energy = np.sqrt(cv2.GaussianBlur(band * band, (0, 0), 5)) + 0.01
+    return (band / energy).astype(np.float32)
+
+
+def same_card_score(flat: np.ndarray, aligned: np.ndarray, layout: CardLayout | None,
+                    valid: np.ndarray | None = None) -> float:
+    """Median over the printed values (fields, MRZ) of the best normalised correlation within a few pixels.
+
+    Another card of the same type has the same labels and background but
+    other characters in these boxes, so its strokes do not line up.
+    """
+    h, w = flat.shape[:2]
+    sf = _fine(cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0)
+    st = _fine(cv2.cvtColor(aligned, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0)
+    zones = [z for z in layout.zones if z.kind in (ZoneKind.FIELD, ZoneKind.MRZ)] if layout is not None else []
+    boxes = [z.pixel_box((w, h)) for z in zones] or [(w // 10, h // 10, w - w // 10, h - h // 10)]
+    pad = max(3, w // 80)
+    ink = cv2.GaussianBlur(cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY), (0, 0), 1)
+    scores = []
+    for x0, y0, x1, y1 in boxes:
+        if x1 - x0 < 12 or y1 - y0 < 6:
+            continue
+        if valid is not None and valid[y0:y1, x0:x1].mean() < 0.9:
+            continue
+        patch = ink[y0:y1, x0:x1]
+        if patch.size == 0 or float(patch.std()) < 12:  # a blank value box says nothing
+            continue
+        tmpl = sf[y0:y1, x0:x1]
+        area = st[max(0, y0 - pad):min(h, y1 + pad), max(0, x0 - pad):min(w, x1 + pad)]
+        if area.shape[0] < tmpl.shape[0] or area.shape[1] < tmpl.shape[1]:
+            continue
+        res = cv2.matchTemplate(area, tmpl, cv2.TM_CCOEFF_NORMED)
+        scores.append(float(res.max()))
+    return float(np.median(scores)) if scores else 0.0
+
+
 def camera_pose(corners: np.ndarray, image_size: tuple[int, int], aspect: float,
                 cfg: DocumentConfig = DOCUMENT) -> tuple[np.ndarray, np.ndarray]:
     """(R, t) of the card plane (width 1, height 1/aspect) seen as ``corners`` (TL, TR, BR, BL)."""
@@ -158,13 +197,17 @@ def ovd_response(flat: np.ndarray, aligned: np.ndarray, layout: CardLayout | Non
     rest &= border
     if rest.sum() < 100 or ovd.sum() < 50:
         return 0.0
+    # light changes smoothly across the card between the two shots: gain and offset are planes in (x, y)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    xx /= w
+    yy /= h
+    sel = np.flatnonzero(rest.ravel())[:: max(1, int(rest.sum()) // 20000)]
     resid = np.zeros((h, w), np.float32)
     for c in range(3):
-        x = f[:, :, c][rest]
-        y = t[:, :, c][rest]
-        a = np.vstack([x, np.ones_like(x)]).T
-        coef, *_ = np.linalg.lstsq(a, y, rcond=None)
-        pred = f[:, :, c] * coef[0] + coef[1]
+        fc = f[:, :, c]
+        basis = np.stack([fc, fc * xx, fc * yy, np.ones_like(fc), xx, yy], axis=-1).reshape(-1, 6)
+        coef, *_ = np.linalg.lstsq(basis[sel], t[:, :, c].ravel()[sel], rcond=None)
+        pred = (basis @ coef).reshape(h, w)
         resid += np.abs(t[:, :, c] - pred) * (1.0 if c == 0 else 1.5)
     inside = float(np.mean(resid[ovd]))
     outside = float(np.median(resid[rest])) + float(np.mean(resid[rest])) * 0.5
@@ -196,15 +239,8 @@ def check_tilt(flat: CardLocation, tilted: CardLocation, *, layout: CardLayout |
                                   borderMode=cv2.BORDER_REPLICATE)
     valid = cv2.warpPerspective(np.ones((rh, rw), np.uint8), warp_r, (rw, rh),
                                 flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP) > 0
-    # 1. same card: structure of the personalised zones
-    sf = _structure(cv2.cvtColor(f_small, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0)
-    st = _structure(cv2.cvtColor(aligned, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0)
-    personal = _zone_mask(layout, (ZoneKind.FIELD, ZoneKind.MRZ), (rw, rh))
-    ovd = _zone_mask(layout, (ZoneKind.OVD,), (rw, rh))
-    if not personal.any():
-        personal = np.ones((rh, rw), bool)
-    personal &= valid & ~ovd
-    same = _ncc(sf[personal], st[personal]) if personal.sum() > 100 else 0.0
+    # 1. same card: the personalised zones, matched zone by zone with a small search
+    same = same_card_score(f_small, aligned, layout, valid)
     ev = {"crop": "tilted/aligned", "ecc": round(ecc, 4), "turned_180": turned}
     checks = [Check("tilt_same_card", same >= cfg.min_same_card, None if same >= cfg.min_same_card
                     else "tilt_not_same_card", score=round(same, 4), threshold=cfg.min_same_card, evidence=ev)]
