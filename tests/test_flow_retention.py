@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from test_flow_support import EMBEDDING_MARK, EVIDENCE, TEST_CONFIG, Env, make_env
 
-from idverify.flow import State
+from idverify.flow import PurgeResult, State
 
 DAY = 24 * 3600.0
 
@@ -147,4 +147,27 @@ def test_files_left_by_a_crash_after_the_decision_are_swept(tmp_path: Path, monk
     assert bio is not None and bio.purged_at is not None  # recorded atomically with the decision
     result = e.service.purge()
     assert a in result.orphans and not e.vault.has_files(a) and not (e.vault.root / a).exists()
+    e.store.close()
+
+
+def test_purge_job_racing_a_submission_leaves_its_evidence_alone(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    e = make_env(tmp_path)
+    a = e.walk_to(State.IDENTITY)
+    real_put, real_verify = e.vault.put, e.verifier.verify
+    ran: list[PurgeResult] = []
+
+    def put_after_purge(*args: Any, **kwargs: Any) -> Path:  # the job runs between mkdir and the writes
+        ran.append(e.service.purge())
+        return real_put(*args, **kwargs)
+
+    def verify_after_purge(**kwargs: Any) -> Any:  # ...and again while the checks run
+        ran.append(e.service.purge())
+        return real_verify(**kwargs)
+
+    monkeypatch.setattr(e.vault, "put", put_after_purge)
+    monkeypatch.setattr(e.verifier, "verify", verify_after_purge)
+    assert e.service.submit_identity(a, **EVIDENCE).ok
+    assert len(ran) == 5 and all(r.orphans == () and r.purged == () for r in ran)
+    assert e.vault.has_files(a)
     e.store.close()

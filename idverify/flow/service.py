@@ -581,12 +581,17 @@ class ActivationService:
             due = [b.activation_id for b in tx.biometric_due(now, sorted(TERMINAL_STATES, key=lambda s: s.value))]
         files += self._purge_ids(due, now)
         due = [*expired, *due]
+        # Orphans: folders without a live retention row. List the disk BEFORE reading the rows:
+        # a submission commits its row before creating its folder, so a folder seen here
+        # belongs to a row that the read below sees (no in-flight evidence is taken for an orphan).
+        on_disk = self.vault.activation_ids()
         with self.store.read() as tx:
             live = tx.live_biometric_ids()
-        orphans = [a for a in self.vault.activation_ids() if a not in live and self.vault.has_files(a)]
+        dead = [a for a in on_disk if a not in live]
+        orphans = [a for a in dead if self.vault.has_files(a)]
         for a in orphans:
             files += self.vault.purge(a)
-        self.vault.sweep_empty()
+        self.vault.sweep_empty(dead)
         self._last_purge = now
         return PurgeResult(tuple(due), tuple(expired), tuple(orphans), files)
 

@@ -244,6 +244,10 @@ class _SqliteTx:
 class SqliteStore:
     """The reference :class:`Store`: one SQLite file in WAL mode, a connection per thread.
 
+    Connections are kept until :meth:`close` (use a bounded thread pool, not a
+    thread per request). Writers of one process queue on a lock; other
+    processes on SQLite's ``BEGIN IMMEDIATE`` with ``busy_timeout``.
+
     ``fault_hook(label)`` is a test seam called inside every write transaction
     just before ``COMMIT`` (label ``"before_commit"``), e.g. to kill the process there.
     """

@@ -136,12 +136,12 @@ class EvidenceVault:
         """
         return _unlink_all(self.activation_dir(activation_id))
 
-    def sweep_empty(self) -> int:
-        """Remove activation folders that hold no file any more; the number removed."""
+    def sweep_empty(self, activation_ids: list[str]) -> int:
+        """Remove those activation folders that hold no file any more; the number removed."""
         removed = 0
-        for name in self.activation_ids():
-            folder = self.root / name
-            if not any(p.is_file() for p in folder.rglob("*")):
+        for name in activation_ids:
+            folder = self.activation_dir(name)
+            if folder.is_dir() and not any(p.is_file() for p in folder.rglob("*")):
                 shutil.rmtree(folder, ignore_errors=True)
                 removed += 1
         return removed
