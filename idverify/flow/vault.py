@@ -80,6 +80,7 @@ class EvidenceVault:
 
     def put(self, folder: Path, name: str, source: Source, max_bytes: int) -> Path:
         """Copy ``source`` (bytes or a path) to ``folder/name<suffix>``; ``InputError`` if unusable."""
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a purge may have swept it meanwhile
         if isinstance(source, (bytes, bytearray)):
             data = bytes(source)
             if not data:
