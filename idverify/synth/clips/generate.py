@@ -41,10 +41,10 @@ BONA_FIDE = "bona_fide"
 
 #: Attack type -> the liveness reason codes the clip truly exhibits (the first is the defining one).
 ATTACK_REASONS: dict[str, tuple[str, ...]] = {
-    "static_photo": ("no_liveness_evidence", "no_blink", "no_head_motion"),
+    "static_photo": ("no_blink", "no_head_motion"),
     "printed_photo": ("planar_motion", "print_attack", "no_blink"),
-    "screen_photo": ("screen_replay", "planar_motion", "no_blink"),
-    "screen_replay": ("screen_replay",),
+    "screen_photo": ("screen_replay", "planar_motion", "print_attack", "no_blink"),
+    "screen_replay": ("screen_replay", "print_attack"),
     "face_swap": ("identity_changed",),
     "frozen_frames": ("frozen_frames",),
     "looped_frames": ("looped_frames",),
@@ -423,10 +423,10 @@ def _edited(kind: str, portrait: str, seed: int, size: tuple[int, int], fps: flo
     tracks = _tracks_for(rig, motion, fps, n)
     camera = Camera(cam_rng, size, n)
     source = [camera.apply(f, i) for i, f in enumerate(_render(rig, tracks))]
-    length = max(2, round(fps * float(edit_rng.uniform(1.0, 1.4))))
-    candidates = [a for a in range(int(0.15 * n), n - 2 * length)
-                  if tracks.closure[a] == 0.0]
-    start = int(edit_rng.choice(candidates)) if candidates else max(0, n // 4)
+    length = max(2, min(round(fps * float(edit_rng.uniform(1.0, 1.4))), n // 3))
+    first = int(0.15 * n)
+    candidates = [a for a in range(first, n - 2 * length + 1) if tracks.closure[a] == 0.0]
+    start = int(edit_rng.choice(candidates)) if candidates else first
     attack: dict[str, Any]
     if kind == "frozen_frames":
         index = [start if start <= i < start + length else i for i in range(n)]

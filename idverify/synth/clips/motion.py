@@ -85,7 +85,8 @@ def _blinks(rng: np.random.Generator, fps: float, duration: float) -> list[Blink
         if len(blinks) == count:
             break
         length = float(rng.uniform(0.12, 0.28))
-        middle = round(float(rng.uniform(0.5, duration - 0.5)) * fps) / fps  # a frame sees the eye shut
+        margin = min(0.5, 0.25 * duration)
+        middle = round(float(rng.uniform(margin, duration - margin)) * fps) / fps  # a frame sees the eye shut
         start, end = middle - length / 2, middle + length / 2
         if all(end + 0.6 < b.start or start > b.end + 0.6 for b in blinks):
             blinks.append(Blink(round(start, 4), round(end, 4)))
@@ -96,9 +97,13 @@ def _speech(rng: np.random.Generator, t: np.ndarray, duration: float) -> tuple[n
     mouth = np.zeros_like(t)
     segments: list[tuple[float, float]] = []
     count = 1 if duration < 4.5 else 2
-    slots = np.linspace(0.3, duration - 0.3, count + 1)
+    edge = min(0.3, 0.1 * duration)
+    slots = np.linspace(edge, duration - edge, count + 1)
     for k in range(count):
-        length = float(rng.uniform(0.8, min(2.0, slots[k + 1] - slots[k] - 0.1)))
+        longest = min(2.0, float(slots[k + 1] - slots[k]) - 0.1)
+        if longest < 0.2:
+            continue
+        length = float(rng.uniform(min(0.8, 0.8 * longest), longest))
         start = float(rng.uniform(slots[k], slots[k + 1] - length))
         end = start + length
         rate = rng.uniform(3.0, 5.0)
@@ -113,11 +118,11 @@ def _speech(rng: np.random.Generator, t: np.ndarray, duration: float) -> tuple[n
 
 
 def make_tracks(rng: np.random.Generator, *, fps: float, frames: int, face_px: float,
-                max_yaw: float = 22.0, talk: bool = True) -> Tracks:
+                max_yaw: float = 24.0, talk: bool = True) -> Tracks:
     """Random but plausible tracks for ``frames`` frames; ``face_px`` scales the head sway."""
     t = np.arange(frames) / fps
     duration = frames / fps
-    yaw = np.clip(_oscillation(rng, t, rng.uniform(0.55, 1.0) * max_yaw, 0.25), -MAX_YAW, MAX_YAW)
+    yaw = np.clip(_oscillation(rng, t, rng.uniform(0.75, 1.0) * max_yaw, 0.25), -MAX_YAW, MAX_YAW)
     pitch = np.clip(_oscillation(rng, t, rng.uniform(4.0, 12.0), 0.2), -MAX_PITCH, MAX_PITCH)
     roll = _oscillation(rng, t, rng.uniform(1.0, 5.0), 0.15)
     dx = _oscillation(rng, t, 0.03 * face_px, 0.2)

@@ -56,6 +56,33 @@ def _entry(plan: ClipPlan, video: str, truth_path: str, truth: dict[str, Any]) -
             "duration": truth["duration"], "audio": truth["audio"]}
 
 
+_README_HEAD = """# Selfie clips (generated)
+
+Written by `idverify.synth.clips.generate_clip_samples(out_dir, seed)` (called by
+`idverify samples OUT --seed N`); do not edit by hand. Each `<id>.mp4` (H.264
+yuv420p, AAC mono when `audio`) has its ground truth in `<id>.json`: attack type,
+portrait, expected liveness outcome and reason codes (`idverify/reasons.py`),
+blink intervals (seconds and frames), per-frame head pose (yaw / pitch / roll in
+degrees as generated; for a print or a still screen, the pose of the plane),
+eye closure and mouth opening, and attack details (swap frame, frozen or looped
+frames, plane corners per frame).
+
+Synthetic bona fide clips do not replace real ones: a portrait animated by a
+program is not a live person. Liveness is evaluated first on the real clips in
+`../shared/data`.
+
+| id | kind | portrait | persona | size | fps | s | audio | expected | reasons |
+|---|---|---|---|---|---|---|---|---|---|
+"""
+
+
+def _readme(entries: list[dict[str, Any]]) -> str:
+    rows = [f"| `{e['id']}` | {e['attack_type']} | {e['portrait']} | {e['persona'] or '—'} | "
+            f"{e['width']}×{e['height']} | {e['fps']:g} | {e['duration']:g} | {'yes' if e['audio'] else 'no'} | "
+            f"{e['expected_outcome']} | {', '.join(e['reasons']) or '—'} |" for e in entries]
+    return _README_HEAD + "\n".join(rows) + "\n"
+
+
 def generate_clip_samples(out_dir: str | Path, seed: int = 0) -> list[dict[str, Any]]:
     """Write the committed clip set to ``out_dir/clips/`` (replacing it) and return its index entries.
 
@@ -85,4 +112,5 @@ def generate_clip_samples(out_dir: str | Path, seed: int = 0) -> list[dict[str, 
             video, truth_path = future.result()
             entries.append(_entry(plan, video.relative_to(root).as_posix(), truth_path.relative_to(root).as_posix(),
                                   truth))
+    (folder / "README.md").write_text(_readme(entries), encoding="utf-8")
     return entries
