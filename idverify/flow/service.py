@@ -18,7 +18,7 @@ import logging
 import re
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,10 @@ from idverify.flow.vault import EvidenceVault, Source
 from idverify.reasons import REASONS
 
 log = logging.getLogger("idverify.flow")
+
+# What a step's decision function returns: a refusal (a StepResult, nothing written) or
+# (event, row changes incl. "actor", reason or None, result details).
+_Outcome = StepResult | tuple[Event, dict[str, Any], str | None, dict[str, Any]]
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TEXT_MAX = 500
@@ -165,7 +169,8 @@ class ActivationService:
                 log.info("activation %s: biometric material deleted (decided)", e.activation_id)
         self._maybe_purge()
 
-    def _simple(self, step: str, activation_id: str, event_type: type[Event], make: Any) -> StepResult:
+    def _simple(self, step: str, activation_id: str, event_type: type[Event],
+                make: Callable[[StoreTx, ActivationRecord, float], _Outcome]) -> StepResult:
         """Run a step whose work is cheap: one transaction; ``make(rec, now)`` returns
         ``(event, changes)`` or a ``(reason, details)`` refusal."""
         done: list[AuditEntry] = []
@@ -213,7 +218,7 @@ class ActivationService:
 
     def accept_terms(self, activation_id: str, terms_version: str, *, actor: str = "user") -> StepResult:
         """Step 1: the user accepted the terms of use (``terms_version`` identifies the text)."""
-        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> Any:
+        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> _Outcome:
             if not isinstance(terms_version, str) or not terms_version.strip() or len(terms_version) > 64:
                 return self._result("accept_terms", rec, "terms_version_missing")
             v = terms_version.strip()
@@ -235,7 +240,7 @@ class ActivationService:
         if reason is not None:
             return self._result("check_eligibility", rec, reason, departement=code)
 
-        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> Any:
+        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> _Outcome:
             assert account is not None and code is not None
             return (EligibilityConfirmed(departement=code),
                     {"actor": actor, "departement": code, "account_id": account.account_id,
@@ -273,7 +278,7 @@ class ActivationService:
         if account is not None and account.nir and account.nir.replace(" ", "").upper() != value:
             return self._result(step, rec, "nir_account_mismatch")
 
-        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> Any:
+        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> _Outcome:
             return (CarteVitaleRecorded(method=method),
                     {"actor": actor, "nir": value, "nir_source": method, "card_surname": surname,
                      "card_given_names": given}, None, {"method": method})
@@ -285,7 +290,7 @@ class ActivationService:
         code = otp.new_code()
         cfg = self.config
 
-        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> Any:
+        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> _Outcome:
             if rec.otp_sends >= cfg.email_max_sends:
                 return self._result(step, rec, "email_send_limit", sends=rec.otp_sends)
             if rec.otp_sent_at is not None and now - rec.otp_sent_at < cfg.email_resend_interval:
@@ -328,7 +333,7 @@ class ActivationService:
         step = "submit_email_code"
         cfg = self.config
 
-        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> Any:
+        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> _Outcome:
             if not otp.is_well_formed(code):
                 return self._result(step, rec, "email_code_format")
             if rec.otp_digest is None:
@@ -468,7 +473,7 @@ class ActivationService:
         cfg = self.config
         digest = pin.hash_secret_code(code, n=cfg.scrypt_n, r=cfg.scrypt_r, p=cfg.scrypt_p)
 
-        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> Any:
+        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> _Outcome:
             return (SecretCodeSet(), {"actor": actor, "secret_hash": digest, "submitted_at": now,
                                       "review_deadline": now + cfg.review_deadline},
                     None, {"review_deadline": now + cfg.review_deadline})
@@ -519,7 +524,7 @@ class ActivationService:
         step = "approve" if approve else "reject"
         event_type: type[Event] = ReviewApproved if approve else ReviewRejected
 
-        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> Any:
+        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> _Outcome:
             if not isinstance(reviewer, str) or not reviewer.strip():
                 return self._result(step, rec, "reviewer_missing")
             if not isinstance(text, str) or not text.strip():
@@ -533,7 +538,7 @@ class ActivationService:
     # ------------------------------------------------------------------ other events
     def abandon(self, activation_id: str, *, actor: str = "user") -> StepResult:
         """The user gives up (any user-phase state)."""
-        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> Any:
+        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> _Outcome:
             return Abandoned(), {"actor": actor, "closed_reason": "abandoned_by_user", "otp_digest": None}, None, {}
         return self._simple("abandon", activation_id, Abandoned, make)
 
@@ -542,7 +547,7 @@ class ActivationService:
         if reason not in REASONS:
             raise UsageError("usage_error", f"unknown reason code {reason!r}")
 
-        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> Any:
+        def make(tx: StoreTx, rec: ActivationRecord, now: float) -> _Outcome:
             return Locked(reason=reason), {"actor": actor, "closed_reason": reason, "otp_digest": None}, None, {}
         return self._simple("lock", activation_id, Locked, make)
 
