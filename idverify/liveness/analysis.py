@@ -17,7 +17,14 @@ from idverify.liveness.blink import blink_check, find_blinks
 from idverify.liveness.challenge import Challenge, challenge_check, verify_challenge
 from idverify.liveness.decision import THRESHOLD, fuse
 from idverify.liveness.identity import face_count_check, identity_check, presence_check
-from idverify.liveness.injection import frozen_check, loop_check, metadata_check, thumbnails, timestamp_check
+from idverify.liveness.injection import (
+    frame_changes,
+    frozen_check,
+    loop_check,
+    metadata_check,
+    thumbnails,
+    timestamp_check,
+)
 from idverify.liveness.motion import head_pose_check, structure_check
 from idverify.liveness.result import LivenessResult
 from idverify.liveness.signals import compute_signals
@@ -97,7 +104,7 @@ def check_liveness(video: VideoInput | None = None, challenge: str | Challenge |
     cues["surface"] = surface_check(frames, track, config, indexes)
     if track.valid.any():
         cues["identity"] = identity_check(frames, track, engine, config, indexes, signals.yaw)
-    cues["frozen"] = frozen_check(thumbnails(frames, track.boxes), stamps, config, indexes)
+    cues["frozen"] = frozen_check(frame_changes(frames, track.boxes), stamps, config, indexes)
     cues["loop"] = loop_check(thumbnails(frames), stamps, config, indexes)
     cues["timestamps"] = timestamp_check(stamps, clip.info.fps, indexes)
     if active is not None:

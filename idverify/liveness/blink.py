@@ -80,7 +80,9 @@ def find_blinks(ear: np.ndarray, timestamps: Sequence[float] | np.ndarray,
         bounded = before >= 0 and after < len(ratio) and not np.isnan(ratio[before]) and not np.isnan(ratio[after])
         duration = float(stamps[min(after, len(stamps) - 1)] - stamps[max(before, 0)])
         depth = 1.0 - float(ratio[bottom])
-        if bounded and ratio[bottom] < config.blink_ratio and duration <= config.blink_max_duration + 1e-9:
+        # the eye opens again to (nearly) its level before the dip: a closure that stays is not a blink
+        reopened = bounded and ear[after] >= (1.0 + config.blink_ratio) / 2.0 * ear[before]
+        if reopened and ratio[bottom] < config.blink_ratio and duration <= config.blink_max_duration + 1e-9:
             blinks.append(Blink(start=pos, bottom=bottom, end=end, duration=duration, depth=depth))
         pos = end + 1
     return blinks

@@ -11,8 +11,10 @@ other, so a person holding still is not mistaken for a loop.
 >>> looped = clip + clip[5:20]
 >>> loop_check(thumbnails(looped), [i / 30 for i in range(45)]).reason
 'looped_frames'
->>> frozen_check(thumbnails(clip), [i / 30 for i in range(30)]).passed
+>>> frozen_check(frame_changes(clip), [i / 30 for i in range(30)]).passed
 True
+>>> frozen_check(frame_changes(clip[:5] + [clip[5]] * 25), [i / 30 for i in range(30)]).reason
+'frozen_frames'
 """
 
 from __future__ import annotations
@@ -38,14 +40,11 @@ _SUSPECT = ("obs", "manycam", "xsplit", "snap camera", "vcam", "e2esoft", "camtw
 SUSPECT_SOFTWARE = re.compile(r"\b(" + "|".join(re.escape(s) for s in _SUSPECT) + r")\b", re.IGNORECASE)
 
 
-def thumbnails(frames: Sequence[np.ndarray], boxes: Sequence[Box | None] | None = None) -> np.ndarray:
-    """(n, THUMB*THUMB) float32 grey thumbnails of whole frames, or of the face box where ``boxes`` has one."""
+def thumbnails(frames: Sequence[np.ndarray]) -> np.ndarray:
+    """(n, THUMB*THUMB) float32 grey thumbnails of whole frames."""
     out = np.empty((len(frames), THUMB * THUMB), np.float32)
     for pos, frame in enumerate(frames):
         grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) if frame.ndim == 3 else frame
-        box = boxes[pos] if boxes is not None else None
-        if box is not None and box.width >= 8 and box.height >= 8:
-            grey = grey[box.top:box.bottom, box.left:box.right]
         out[pos] = cv2.resize(grey, (THUMB, THUMB), interpolation=cv2.INTER_AREA).reshape(-1)
     return out
 
@@ -54,17 +53,35 @@ def _frame(indexes: Sequence[int] | None, pos: int) -> int:
     return int(indexes[pos]) if indexes is not None else int(pos)
 
 
-def frozen_check(thumbs: np.ndarray, timestamps: Sequence[float] | np.ndarray, config: LivenessConfig = LIVENESS,
+def frame_changes(frames: Sequence[np.ndarray], boxes: Sequence[Box | None] | None = None) -> np.ndarray:
+    """Mean absolute grey change between consecutive frames, inside the face box where there is one.
+
+    Both frames of a pair are cropped with the same box, so tracking jitter does not count as change.
+    """
+    changes = np.zeros(max(len(frames) - 1, 0), np.float32)
+    for pos in range(len(changes)):
+        box = boxes[pos] if boxes is not None else None
+        pair = []
+        for frame in (frames[pos], frames[pos + 1]):
+            grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) if frame.ndim == 3 else frame
+            if box is not None and box.width >= 8 and box.height >= 8:
+                grey = grey[box.top:box.bottom, box.left:box.right]
+            pair.append(cv2.resize(grey, (THUMB, THUMB), interpolation=cv2.INTER_AREA).astype(np.float32))
+        changes[pos] = float(np.mean(np.abs(pair[1] - pair[0])))
+    return changes
+
+
+def frozen_check(changes: np.ndarray, timestamps: Sequence[float] | np.ndarray, config: LivenessConfig = LIVENESS,
                  indexes: Sequence[int] | None = None) -> Check:
     """``frozen``: no run of identical frames longer than ``frozen_min_seconds``.
 
-    Pass face-box thumbnails (:func:`thumbnails` with the track's boxes): a
-    talking head over a static background changes little as a whole frame.
+    ``changes``: :func:`frame_changes` over the face box (a talking head over
+    a static background changes little as a whole frame).
     """
     stamps = np.asarray(timestamps, dtype=np.float64)
-    if len(thumbs) < 2:
+    if len(changes) < 1:
         return Check("frozen", passed=True, score=0.0, threshold=config.frozen_min_seconds, evidence={"frames": []})
-    diffs = np.mean(np.abs(np.diff(thumbs, axis=0)), axis=1)
+    diffs = changes
     same = diffs <= config.frozen_max_diff
     longest, best = 0.0, (0, 0)
     pos = 0
@@ -96,10 +113,10 @@ def loop_check(thumbs: np.ndarray, timestamps: Sequence[float] | np.ndarray, con
     min_run = max(config.loop_min_frames, int(np.ceil(0.3 * fps)))
     if count < 2 * min_run:
         return Check("loop", passed=True, score=0.0, threshold=float(min_run), evidence={"frames": []})
-    x = thumbs.astype(np.float64)
-    x -= x.mean(axis=1, keepdims=True)
-    sq = np.sum(x * x, axis=1)
-    dist = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * (x @ x.T), 0.0) / x.shape[1])
+    x = np.ascontiguousarray(thumbs - thumbs.mean(axis=1, keepdims=True), dtype=np.float32)
+    gram = cv2.mulTransposed(x, False).astype(np.float64)  # x @ x.T without a BLAS thread pool
+    sq = np.diag(gram)
+    dist = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * gram, 0.0) / x.shape[1])
     adjacent = np.r_[np.diag(dist, 1), np.diag(dist, 1)[-1:]]
     motion = np.maximum(adjacent, np.r_[adjacent[:1], adjacent[:-1]])  # change to the neighbours
     gap = np.abs(np.arange(count)[:, None] - np.arange(count)[None, :])

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import cv2
 import numpy as np
 
 from idverify.config import LIVENESS, LivenessConfig
@@ -37,11 +36,40 @@ NOSE = [30, 31, 33, 35, 29]  # tip, nostrils, lower bridge
 
 
 def _similarity_residual(src: np.ndarray, dst: np.ndarray) -> float:
-    matrix, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
-    if matrix is None:
+    """RMS error of the best similarity (rotation, uniform scale, shift) taking ``src`` to ``dst`` (Umeyama)."""
+    mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
+    a, b = src - mu_s, dst - mu_d
+    var = float(np.sum(a * a))
+    if var <= 0:
         return float("nan")
-    mapped = src @ matrix[:, :2].T + matrix[:, 2]
-    return float(np.sqrt(np.mean(np.sum((mapped - dst) ** 2, axis=1))))
+    # complex form: b ~ z * a with z = scale * exp(i * angle)
+    za, zb = a[:, 0] + 1j * a[:, 1], b[:, 0] + 1j * b[:, 1]
+    z = np.vdot(za, zb) / var
+    residual = zb - z * za
+    return float(np.sqrt(np.mean(np.abs(residual) ** 2)))
+
+
+def _homography(src: np.ndarray, dst: np.ndarray) -> np.ndarray | None:
+    """Least-squares homography (normalised DLT) taking ``src`` to ``dst``; ``None`` if degenerate."""
+    def normaliser(points: np.ndarray) -> np.ndarray:
+        centre = points.mean(axis=0)
+        spread = np.sqrt(np.mean(np.sum((points - centre) ** 2, axis=1))) or 1.0
+        k = np.sqrt(2.0) / spread
+        return np.array([[k, 0.0, -k * centre[0]], [0.0, k, -k * centre[1]], [0.0, 0.0, 1.0]])
+
+    ts, td = normaliser(src), normaliser(dst)
+    s = src @ ts[:2, :2].T + ts[:2, 2]
+    d = dst @ td[:2, :2].T + td[:2, 2]
+    n = len(s)
+    rows = np.zeros((2 * n, 9))
+    rows[0::2, 0:2], rows[0::2, 2] = s, 1.0
+    rows[0::2, 6:8], rows[0::2, 8] = -d[:, :1] * s, -d[:, 0]
+    rows[1::2, 3:5], rows[1::2, 5] = s, 1.0
+    rows[1::2, 6:8], rows[1::2, 8] = -d[:, 1:] * s, -d[:, 1]
+    _, _, vt = np.linalg.svd(rows)
+    h = vt[-1].reshape(3, 3)
+    h = np.linalg.inv(td) @ h @ ts
+    return None if abs(h[2, 2]) < 1e-12 else h / h[2, 2]
 
 
 def pair_structure(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -53,7 +81,7 @@ def pair_structure(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     iod = max((interocular_distance(a) + interocular_distance(b)) / 2.0, 1e-6)
     src, dst = a[OUTER].astype(np.float64), b[OUTER].astype(np.float64)
     motion = _similarity_residual(src, dst) / iod
-    homography, _ = cv2.findHomography(src, dst, 0)
+    homography = _homography(src, dst)
     if homography is None:
         return motion, float("nan")
     nose = np.c_[a[NOSE], np.ones(len(NOSE))] @ homography.T
@@ -66,10 +94,11 @@ def structure_check(landmarks: np.ndarray, config: LivenessConfig = LIVENESS,
                     indexes: Sequence[int] | None = None, samples: int = 24) -> Check:
     """``structure``: 3-D parallax of the nose when the face moved out of plane.
 
-    Passes when the face moved enough to judge (``motion`` ≥ ``min_motion``)
-    and the nose parallax is that of a head (≥ ``min_parallax`` and not a
-    small fraction of the motion). Fails with ``planar_motion`` when it moved
-    but like a flat surface, with ``no_head_motion`` when it hardly moved.
+    Passes when the nose parallax is that of a head: at least
+    ``min_parallax`` and not a small fraction (``planar_ratio``) of the
+    outer-shape motion. Fails with ``planar_motion`` when the outer shape
+    changed by at least ``min_motion`` but the nose followed the plane, with
+    ``no_head_motion`` otherwise (too little movement to judge).
     """
     valid = np.flatnonzero(~np.isnan(landmarks[:, 0, 0]))
     picks = np.linspace(0, len(valid) - 1, min(samples, len(valid))).round().astype(int)
@@ -92,24 +121,26 @@ def structure_check(landmarks: np.ndarray, config: LivenessConfig = LIVENESS,
     motion = float(np.percentile(mo, 90))
     # parallax where the face moved most: among the top 20 % most informative pairs
     top = mo >= np.percentile(mo, 80)
-    parallax = float(np.median(pa[top]))
+    # landmark noise alone gives some "parallax": measure it on the pairs that moved least and subtract it
+    floor = float(np.median(pa[mo <= np.percentile(mo, 30)]))
+    parallax = max(float(np.median(pa[top])) - floor, 0.0)
     best = int(np.argmax(np.where(top, pa, -1.0)))
     ratio = parallax / motion if motion > 0 else 0.0
     evidence = {
         "motion_iod": round(motion, 4),
         "parallax_iod": round(parallax, 4),
+        "parallax_noise_floor_iod": round(floor, 4),
         "parallax_over_motion": round(ratio, 3),
         "pairs": len(pairs),
         "frames": [frame(pairs[best][0]), frame(pairs[best][1])],
         "min_motion": config.min_motion,
         "planar_ratio": config.planar_ratio,
     }
-    if motion < config.min_motion and parallax < config.min_parallax:
-        return Check("structure", passed=False, reason="no_head_motion", score=parallax,
-                     threshold=config.min_parallax, evidence=evidence)
-    passed = parallax >= config.min_parallax and ratio >= config.planar_ratio
-    return Check("structure", passed=passed, reason=None if passed else "planar_motion", score=parallax,
-                 threshold=config.min_parallax, evidence=evidence)
+    if parallax >= config.min_parallax and ratio >= config.planar_ratio:
+        return Check("structure", passed=True, score=parallax, threshold=config.min_parallax, evidence=evidence)
+    reason = "planar_motion" if motion >= config.min_motion and ratio < config.planar_ratio else "no_head_motion"
+    return Check("structure", passed=False, reason=reason, score=parallax, threshold=config.min_parallax,
+                 evidence=evidence)
 
 
 def head_pose_check(signals: Signals, timestamps: Sequence[float] | np.ndarray, config: LivenessConfig = LIVENESS,

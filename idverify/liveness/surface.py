@@ -68,7 +68,7 @@ def border_lines(grey: np.ndarray, box: Box) -> dict[str, float]:
     """The nearest long straight edge on each side of the face, as offsets from the face centre in face sides.
 
     Keys among ``left``, ``right``, ``top``, ``bottom``; a line counts when
-    it is at least 1.2 face sides long, roughly parallel to that side, spans
+    it is at least 0.7 face sides long, roughly parallel to that side, spans
     the face (vertically or horizontally) and does not cross it.
     """
     height, width = grey.shape[:2]
@@ -79,8 +79,8 @@ def border_lines(grey: np.ndarray, box: Box) -> dict[str, float]:
     if region.size == 0:
         return {}
     edges = cv2.Canny(cv2.GaussianBlur(region, (5, 5), 0), 40, 120)
-    lines = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=max(30, side // 2), minLineLength=int(1.2 * side),
-                            maxLineGap=max(3, side // 25))
+    lines = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=max(30, side // 3), minLineLength=int(0.7 * side),
+                            maxLineGap=max(3, side // 6))
     if lines is None:
         return {}
     cx, cy = (box.left + box.right) / 2.0 - x0, (box.top + box.bottom) / 2.0 - y0
@@ -113,13 +113,14 @@ def border_lines(grey: np.ndarray, box: Box) -> dict[str, float]:
 def prop_border(found: Sequence[dict[str, float]], centres: np.ndarray, sides: np.ndarray) -> tuple[float, dict]:
     """How strongly straight edges frame the face *and move with it* (0..1), with the numbers behind it.
 
-    A phone, tablet or sheet held up to the camera shows edges on opposite
-    sides of the face (or on three sides) at a constant offset from the face
-    while the face moves in the image. Edges in a room (door frames) stay
-    put when the face moves.
+    A phone, tablet or sheet held up to the camera shows its edges all around
+    the face, at a constant offset from the face while the face moves in the
+    image. Edges in a room (door frames) stay put when the face moves.
     """
     framed = [("left" in f and "right" in f) or ("top" in f and "bottom" in f) or len(f) >= 3 for f in found]
+    boxed = [len(f) == 4 for f in found]
     share = float(np.mean(framed)) if framed else 0.0
+    share4 = float(np.mean(boxed)) if boxed else 0.0
     travel = float(np.max(np.ptp(centres / np.median(sides), axis=0))) if len(centres) > 1 else 0.0
     spreads = []
     for name in ("left", "right", "top", "bottom"):
@@ -129,9 +130,12 @@ def prop_border(found: Sequence[dict[str, float]], centres: np.ndarray, sides: n
     spread = min(spreads) if spreads else float("inf")
     moving_with_face = travel >= 0.25 and spread <= 0.1
     still = travel < 0.25
-    # framed and rigidly attached to a moving face: a prop; framed but nothing moved: weaker evidence
-    score = share if moving_with_face else (0.6 * share if still else 0.3 * share)
-    return score, {"framed_fraction": round(share, 2), "face_travel": round(travel, 3),
+    # a whole rectangle around the face decides; partial framing (a doorway, a studio set, a face-centred
+    # crop) only supports other cues; edges that stay put while the face moves count less
+    weight = 1.0 if moving_with_face else (0.9 if still else 0.4)
+    score = weight * max(share4, 0.45 * share)
+    return score, {"framed_fraction": round(share, 2), "boxed_fraction": round(share4, 2),
+                   "face_travel": round(travel, 3),
                    "edge_offset_spread": None if not np.isfinite(spread) else round(spread, 3)}
 
 

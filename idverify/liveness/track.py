@@ -98,23 +98,37 @@ class _Detector:
         return []
 
 
-def _box_from_landmarks(points: np.ndarray, rel: tuple[float, float, float, float], shape: tuple[int, ...]) -> Box:
-    x0, y0 = points.min(axis=0)
-    x1, y1 = points.max(axis=0)
-    w, h = x1 - x0, y1 - y0
-    left, top = x0 + rel[0] * w, y0 + rel[1] * h
-    right, bottom = x1 + rel[2] * w, y1 + rel[3] * h
+def _anchor(points: np.ndarray) -> tuple[float, float, float]:
+    """(x, y, scale) of a landmark set: the centroid of the stable points and the inter-ocular distance."""
+    stable = points[_STABLE]
+    return float(stable[:, 0].mean()), float(stable[:, 1].mean()), max(interocular_distance(points), 1.0)
+
+
+_STABLE = [0, 16, 27, 28, 29, 30, 36, 39, 42, 45]  # outer contour ends, nose bridge, eye corners
+
+
+def _follow(box: Box, at_detection: tuple[float, float, float], now: tuple[float, float, float],
+            shape: tuple[int, ...]) -> Box:
+    """The detection ``box`` moved and scaled with the face since the detection.
+
+    Keeping the detector's box (instead of re-deriving one from each frame's
+    landmarks) keeps the landmark fit from drifting and jittering: a still
+    face gets the same box, hence the same landmarks.
+    """
+    x0, y0, s0 = at_detection
+    x1, y1, s1 = now
+    factor = s1 / s0
+    if abs(factor - 1.0) < 0.1:  # small scale changes wait for the next detection (no feedback loop)
+        factor = 1.0
+    dx, dy = x1 - x0, y1 - y0
+    if abs(dx) < 0.02 * box.width and abs(dy) < 0.02 * box.height:  # dead band against jitter
+        dx = dy = 0.0
+    cx, cy = (box.left + box.right) / 2.0, (box.top + box.bottom) / 2.0
+    half_w, half_h = box.width * factor / 2.0, box.height * factor / 2.0
+    cx, cy = cx + dx + (cx - x0) * (factor - 1.0), cy + dy + (cy - y0) * (factor - 1.0)
     height, width = shape[:2]
-    return Box(int(max(0, round(left))), int(max(0, round(top))), int(min(width, round(right))),
-               int(min(height, round(bottom))))
-
-
-def _relation(points: np.ndarray, box: Box) -> tuple[float, float, float, float]:
-    """How the detector's box sits around the landmarks' bounding box (in its width/height)."""
-    x0, y0 = points.min(axis=0)
-    x1, y1 = points.max(axis=0)
-    w, h = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
-    return ((box.left - x0) / w, (box.top - y0) / h, (box.right - x1) / w, (box.bottom - y1) / h)
+    return Box(int(max(0, round(cx - half_w))), int(max(0, round(cy - half_h))), int(min(width, round(cx + half_w))),
+               int(min(height, round(cy + half_h))))
 
 
 def _plausible(points: np.ndarray, box: Box) -> bool:
@@ -135,7 +149,8 @@ def track_face(frames: Sequence[np.ndarray], engine: FaceEngine, config: Livenes
     detect_positions: list[int] = []
     face_counts: list[int] = []
     detector = _Detector(engine, config.detect_side)
-    rel = (0.0, 0.0, 0.0, 0.0)
+    detected_box: Box | None = None
+    detected_anchor = (0.0, 0.0, 1.0)
     current: Box | None = None
     previous: np.ndarray | None = None
     since_detect = 0
@@ -171,13 +186,13 @@ def track_face(frames: Sequence[np.ndarray], engine: FaceEngine, config: Livenes
             current, previous = None, None
             lost_for = 1
             continue
-        if fresh:
-            rel = _relation(points, current)
+        if fresh or detected_box is None:
+            detected_box, detected_anchor = current, _anchor(points)
         lost_for = 0
         marks[pos] = points
         boxes[pos] = current
         previous = points
-        current = _box_from_landmarks(points, rel, grey.shape)
+        current = _follow(detected_box, detected_anchor, _anchor(points), grey.shape)
         since_detect += 1
     return FaceTrack(landmarks=marks, boxes=tuple(boxes), detect_positions=tuple(detect_positions),
                      face_counts=tuple(face_counts), redetections=redetections)

@@ -1,0 +1,181 @@
+"""Liveness evaluation: BPCER on real bona fide clips, APCER per synthetic attack species, speed.
+
+    .venv/bin/python benchmarks/liveness_eval.py --data ../shared/data [--seeds 0-4] [--cache DIR]
+
+* Real clips (``labels/liveness.csv``, kind ``video``): every bona fide clip
+  decided one by one (BPCER, ISO/IEC 30107-3); every real replay attack must
+  be rejected; deepfake / generated-avatar clips reported separately.
+* Synthetic clips (:mod:`idverify.synth.clips`, several seeds, encoded to
+  H.264 MP4 like a real upload): BPCER on bona fide, APCER per attack
+  species, the worst species.
+* Speed: a synthetic 720p 5 s clip at 30 fps, full ``check_liveness`` vs
+  decode-only (``load_clip``) in the same process, medians of ``--repeat``.
+
+Prints Markdown (paste into benchmarks/RESULTS.md ``## liveness``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from idverify.errors import InputError
+from idverify.face.engine import default_engine
+from idverify.liveness import check_liveness
+from idverify.media import load_clip
+
+
+def _seeds(text: str) -> list[int]:
+    if "-" in text:
+        lo, hi = text.split("-")
+        return list(range(int(lo), int(hi) + 1))
+    return [int(s) for s in text.split(",")]
+
+
+def _decide(path: Path) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        result = check_liveness(path)
+    except InputError as exc:
+        return {"live": False, "score": None, "reasons": [f"input:{exc.reason}"], "hints": [],
+                "seconds": time.perf_counter() - started}
+    return {"live": result.live, "score": round(result.score, 3), "reasons": result.reasons, "hints": result.hints,
+            "seconds": time.perf_counter() - started}
+
+
+def real_clips(data: Path) -> list[dict[str, Any]]:
+    rows = []
+    with open(data / "labels" / "liveness.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["kind"] != "video":
+                continue
+            outcome = _decide(data / row["path"])
+            rows.append({**row, **outcome})
+            print(f"  {row['path']}: {row['label']} -> live={outcome['live']} {outcome['reasons']}", file=sys.stderr)
+    return rows
+
+
+def synthetic_clips(seeds: list[int], cache: Path) -> list[dict[str, Any]]:
+    from idverify.synth.clips.generate import ATTACK_TYPES, make_attack_clip, make_bona_fide_clip, save_clip
+
+    cache.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for seed in seeds:
+        jobs: list[tuple[str, str | None]] = [("bona_fide", "astronaut"), ("bona_fide", "grace_hopper")]
+        jobs += [(kind, None) for kind in ATTACK_TYPES]
+        for kind, portrait in jobs:
+            path = cache / f"{kind}_{portrait or 'default'}_{seed}.mp4"
+            if not path.exists():
+                clip = (make_bona_fide_clip(portrait or "astronaut", seed) if kind == "bona_fide"
+                        else make_attack_clip(kind, seed))
+                save_clip(clip, path)
+            outcome = _decide(path)
+            rows.append({"kind": kind, "portrait": portrait, "seed": seed, **outcome})
+            print(f"  {path.name}: live={outcome['live']} {outcome['reasons']}", file=sys.stderr)
+    return rows
+
+
+def speed(cache: Path, repeat: int) -> dict[str, float]:
+    from idverify.synth.clips.generate import make_bona_fide_clip, save_clip
+
+    path = cache / "speed_720p_5s.mp4"
+    if not path.exists():
+        save_clip(make_bona_fide_clip("astronaut", 7, size=(720, 1280), fps=30.0, duration=5.0), path)
+    default_engine()  # model loading is not part of the per-clip cost
+    check_liveness(path)  # warm-up
+    decode, total = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        clip = load_clip(path, max_side=640)
+        t1 = time.perf_counter()
+        check_liveness(path)
+        t2 = time.perf_counter()
+        decode.append(t1 - t0)
+        total.append(t2 - t1)
+    frames = len(clip)
+    return {"frames": frames, "decode_s": statistics.median(decode), "total_s": statistics.median(total),
+            "fps": frames / statistics.median(total), "ratio": statistics.median(total) / statistics.median(decode),
+            "load": os.getloadavg()[0]}
+
+
+def _rate(errors: int, count: int) -> str:
+    return f"{100.0 * errors / count:.1f} % ({errors}/{count})" if count else "n/a"
+
+
+def report(real: list[dict[str, Any]], synth: list[dict[str, Any]], timing: dict[str, float] | None,
+           seeds: list[int]) -> str:
+    out = ["### Real clips (shared/data, labels/liveness.csv)", "",
+           "| clip | label | attack | live | score | reasons | hints | s |", "|---|---|---|---|---|---|---|---|"]
+    for r in real:
+        out.append(f"| {r['path']} | {r['label']} | {r['attack_type'] or '-'} | {r['live']} | {r['score']} | "
+                   f"{', '.join(r['reasons']) or '-'} | {', '.join(r['hints']) or '-'} | {r['seconds']:.1f} |")
+    bona = [r for r in real if r["label"] == "bona_fide"]
+    rejected = [r for r in bona if not r["live"]]
+    within = [r for r in bona if not any(x.startswith("input:") for x in r["reasons"])]
+    replays = [r for r in real if r["label"] == "attack" and r["attack_type"].startswith("replay")]
+    generated = [r for r in real if r["label"] == "attack" and not r["attack_type"].startswith("replay")]
+    out += ["",
+            f"- BPCER real bona fide: **{_rate(len(rejected), len(bona))}**; "
+            f"within the input limits: {_rate(sum(not r['live'] for r in within), len(within))}",
+            f"- real replay attacks rejected: **{sum(not r['live'] for r in replays)}/{len(replays)}**",
+            f"- deepfake / generated avatar (reported separately): "
+            f"{sum(not r['live'] for r in generated)}/{len(generated)} rejected", ""]
+    if synth:
+        by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in synth:
+            by_kind[r["kind"]].append(r)
+        out += [f"### Synthetic clips (idverify.synth.clips, seeds {seeds[0]}-{seeds[-1]}, 480x640 25 fps 4 s H.264)",
+                "", "| species | clips | error rate | reasons seen |", "|---|---|---|---|"]
+        worst = ("", -1.0)
+        for kind, rows in by_kind.items():
+            errors = sum(r["live"] for r in rows) if kind != "bona_fide" else sum(not r["live"] for r in rows)
+            seen: dict[str, int] = defaultdict(int)
+            for r in rows:
+                for reason in r["reasons"]:
+                    seen[reason] += 1
+            label = "BPCER" if kind == "bona_fide" else "APCER"
+            out.append(f"| {kind} | {len(rows)} | {label} {_rate(errors, len(rows))} | "
+                       f"{', '.join(f'{k} x{v}' for k, v in sorted(seen.items())) or '-'} |")
+            if kind != "bona_fide" and errors / len(rows) > worst[1]:
+                worst = (kind, errors / len(rows))
+        out += ["", f"- worst species: **{worst[0]}** APCER {100 * worst[1]:.1f} %", ""]
+    if timing:
+        out += ["### Speed (720p 5 s 30 fps synthetic clip, medians, same process)", "",
+                f"- decode only (load_clip max_side 640): {timing['decode_s']:.2f} s",
+                f"- check_liveness (decode + analysis): {timing['total_s']:.2f} s for {timing['frames']} frames "
+                f"= **{timing['fps']:.0f} frames/s**, {timing['ratio']:.1f}x decode-only",
+                f"- load average during the run: {timing['load']:.1f} (2 cores, shared machine)", ""]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--seeds", default="0-4")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "idverify-liveness-synth")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip", default="", help="comma list among real,synth,speed")
+    parser.add_argument("--json", type=Path, help="also write the raw rows here")
+    args = parser.parse_args(argv)
+    skip = set(filter(None, args.skip.split(",")))
+    seeds = _seeds(args.seeds)
+    real = real_clips(args.data) if "real" not in skip and args.data.is_dir() else []
+    synth = synthetic_clips(seeds, args.cache) if "synth" not in skip else []
+    timing = speed(args.cache, args.repeat) if "speed" not in skip else None
+    print(report(real, synth, timing, seeds))
+    if args.json:
+        args.json.write_text(json.dumps({"real": real, "synthetic": synth, "speed": timing}, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
