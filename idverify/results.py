@@ -88,18 +88,15 @@ class Check:
         }
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Report:
-    """A group of checks; passes when every check passes."""
+class CheckGroup:
+    """What every report built of checks offers: ``passed``, ``reasons``, ``check(name)``.
 
-    name: str
+    A mixin for frozen dataclasses with a ``checks`` field; the group passes
+    when it has checks and every one passed.
+    """
+
+    __slots__ = ()
     checks: tuple[Check, ...]
-    details: Mapping[str, Any] = dataclasses.field(default_factory=frozen_mapping)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "checks", tuple(self.checks))
-        if not isinstance(self.details, MappingProxyType):
-            object.__setattr__(self, "details", frozen_mapping(self.details))
 
     @property
     def passed(self) -> bool:
@@ -112,6 +109,20 @@ class Report:
     def check(self, name: str) -> Check | None:
         """The check called ``name``, or ``None``."""
         return next((c for c in self.checks if c.name == name), None)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Report(CheckGroup):
+    """A group of checks; passes when every check passes."""
+
+    name: str
+    checks: tuple[Check, ...]
+    details: Mapping[str, Any] = dataclasses.field(default_factory=frozen_mapping)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "checks", tuple(self.checks))
+        if not isinstance(self.details, MappingProxyType):
+            object.__setattr__(self, "details", frozen_mapping(self.details))
 
     def to_dict(self) -> dict[str, Any]:
         return {

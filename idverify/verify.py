@@ -32,13 +32,13 @@ import numpy as np
 from idverify.config import LIVENESS
 from idverify.errors import InputError, InvalidNIR
 from idverify.media import Clip, ImageSource, VideoSource, load_clip
-from idverify.results import Check, failed_reasons, frozen_mapping, to_jsonable
+from idverify.results import Check, CheckGroup, frozen_mapping, to_jsonable
 
 T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class IdentityReport:
+class IdentityReport(CheckGroup):
     """The outcome of :func:`verify_identity`.
 
     ``checks``: every check, named ``<stage>.<check>`` (``document.*``,
@@ -57,17 +57,6 @@ class IdentityReport:
         object.__setattr__(self, "sections", frozen_mapping(self.sections))
         object.__setattr__(self, "evidence", frozen_mapping(self.evidence))
         object.__setattr__(self, "timings_ms", frozen_mapping(self.timings_ms))
-
-    @property
-    def passed(self) -> bool:
-        return bool(self.checks) and all(c.passed for c in self.checks)
-
-    @property
-    def reasons(self) -> list[str]:
-        return failed_reasons(self.checks)
-
-    def check(self, name: str) -> Check | None:
-        return next((c for c in self.checks if c.name == name), None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
