@@ -248,7 +248,8 @@ def line_cells(binary: np.ndarray, line: Sequence[Blob], n: int) -> np.ndarray:
     xa = np.asarray(xs, np.float64)
     if len(xa) >= 2:
         d = np.diff(xa)
-        local = np.array([np.median(d[max(0, i - 3):i + 4]) for i in range(len(d))])
+        padded = np.pad(d, 3, mode="edge")
+        local = np.median(np.lib.stride_tricks.sliding_window_view(padded, 7), axis=1)
         k_of = np.concatenate([[0.0], np.cumsum(np.maximum(1, np.round(d / np.maximum(local, 1e-6))))])
         k_of += round((xa[0] - origin) / pitch)
     else:

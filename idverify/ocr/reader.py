@@ -11,6 +11,7 @@ validates.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -149,8 +150,24 @@ def _with_details(result: MRZResult, **extra: Any) -> MRZResult:
                      result.repairs, result.raw_lines, result.reason, {**dict(result.details), **extra})
 
 
+_CARD_ASPECTS = (85.60 / 53.98, 105.0 / 74.0)  # ID-1 (CNIe, passports' TD1 cards), old French card
+
+
+def _find(gray: np.ndarray) -> MRZBlock | None:
+    """On a rectified card (the image has a card's aspect) the MRZ is in the bottom band: search there
+    first, then the whole image."""
+    h, w = gray.shape
+    if any(abs(w / h - a) < 0.06 for a in _CARD_ASPECTS):
+        top = int(h * 0.55)
+        block = find_mrz(gray[top:])
+        if block is not None:
+            x0, y0, x1, y1 = block.box
+            return dataclasses.replace(block, box=(x0, y0 + top, x1, y1 + top))
+    return find_mrz(gray)
+
+
 def _read_upright(gray: np.ndarray, *, fallback: bool) -> MRZResult:
-    block = find_mrz(gray)
+    block = _find(gray)
     if block is None:
         return not_found()
     lines, alternatives, confidence, fmt = _glyph_read(block)
@@ -174,5 +191,5 @@ def _read_upright(gray: np.ndarray, *, fallback: bool) -> MRZResult:
 
 def read_mrz_lines(gray: np.ndarray) -> Sequence[str]:
     """Just the glyph reader's lines (benchmarks); empty when no MRZ is found."""
-    block = find_mrz(gray)
+    block = _find(gray)
     return [] if block is None else _glyph_read(block)[0]
