@@ -264,3 +264,43 @@ def test_committed_clip_set_matches_the_plan() -> None:
     assert kinds == {"bona_fide", *ATTACK_TYPES}
     assert any(p.kind == "bona_fide" and p.portrait == "astronaut" and p.persona == "genuine" for p in PLAN)
     assert any(p.kind == "printed_photo" and p.portrait == "grace_hopper" and p.persona == "spoof" for p in PLAN)
+
+
+def test_head_pose_truth_follows_the_face(bona_fide: GeneratedClip) -> None:
+    """The nose's offset from the middle of the face contour tracks the stated yaw (sign and shape)."""
+    yaw = np.asarray(bona_fide.truth["head_pose"]["yaw"])
+    frames = range(0, len(bona_fide.frames), 5)
+    offsets, stated = [], []
+    for i in frames:
+        marks = _landmarks(bona_fide.frames[i])
+        assert marks is not None
+        half = np.linalg.norm(marks[16] - marks[0]) / 2
+        offsets.append((marks[30, 0] - (marks[0, 0] + marks[16, 0]) / 2) / half)
+        stated.append(yaw[i])
+    assert np.corrcoef(offsets, stated)[0, 1] > 0.9
+
+
+def test_voice_follows_the_mouth() -> None:
+    from idverify.synth.clips.audio import voice_track
+    from idverify.synth.clips.motion import make_tracks
+
+    tracks = make_tracks(np.random.default_rng(3), fps=25, frames=125, face_px=200)
+    wave = voice_track(np.random.default_rng(4), np.asarray(tracks.mouth), fps=25, sample_rate=16000)
+    rms = np.sqrt(np.mean(wave.reshape(125, -1) ** 2, axis=1))
+    assert np.corrcoef(rms, tracks.mouth)[0, 1] > 0.8
+    mouth = np.asarray(tracks.mouth)
+    silent = (mouth == 0) & (np.r_[0.0, mouth[:-1]] == 0) & (np.r_[mouth[1:], 0.0] == 0)
+    assert silent.any() and rms[silent].max() < 0.01
+
+
+def test_print_corners_are_where_the_paper_is() -> None:
+    clip = make_attack_clip("printed_photo", 1, size=(480, 640), duration=1.0)
+    for i in (0, 12, 24):
+        quad = np.asarray(clip.truth["attack"]["plane_corners"][i])
+        centre = quad.mean(axis=0)
+        for corner in quad:  # just inside each corner: white paper border; just outside: the room
+            x, y = np.round(corner + 0.03 * (centre - corner)).astype(int)
+            assert clip.frames[i][y - 1:y + 2, x - 1:x + 2].mean() > 170, (i, corner)
+        mask = np.zeros(clip.frames[i].shape[:2], np.uint8)
+        cv2.fillConvexPoly(mask, np.round(quad).astype(np.int32), 1)
+        assert mask.mean() > 0.3  # the print fills a good part of the frame
