@@ -96,7 +96,10 @@ def test_tesseract_engine_reads_a_line() -> None:
     assert "ERIKSSON" in text and "ANNA" in text
 
 
-def test_fallback_uses_the_engine_port() -> None:
+def test_fallback_uses_the_engine_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Orchestration with a fake engine: an invalid, unsure glyph reading goes to the OCR port."""
+    from idverify.ocr import reader
+
     class Fake:
         name, version = "fake", "1"
         calls = 0
@@ -105,15 +108,18 @@ def test_fallback_uses_the_engine_port() -> None:
             Fake.calls += 1
             return "\n".join(TD1)
 
-    page = _page(TD1)
-    page[:, :, :] = cv2.GaussianBlur(page, (0, 0), 2.6)  # the glyph reader is unsure here
+    wrong = [TD1[0].replace("X4RT", "X4RI"), TD1[1], TD1[2]]
+    monkeypatch.setattr(reader, "_glyph_read", lambda block: (wrong, {(0, 11): "Q"}, 0.01, "TD1"))
     ocr_engine.set_default_engine(Fake())
     try:
-        r = read_mrz(page)
+        r = read_mrz(_page(TD1))
+        assert Fake.calls == 1 and r.valid and r.details["engine"] == "fake 1"
+        assert r.details["glyph_reading"] == wrong
+        Fake.calls = 0
+        r = read_mrz(_page(TD1), fallback=False)
+        assert Fake.calls == 0 and not r.valid
     finally:
         ocr_engine.set_default_engine(None)
-    if Fake.calls:
-        assert r.valid and r.details["engine"].startswith("fake")
 
 
 @pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data")
