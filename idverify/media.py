@@ -190,13 +190,9 @@ def _from_array(array: np.ndarray, max_side: int | None, limits: MediaLimits) ->
 
 def _finish(rgb: np.ndarray, original: tuple[int, int], fmt: str, max_side: int | None,
             limits: MediaLimits) -> LoadedImage:
-    height, width = rgb.shape[:2]
     if min(original) < limits.min_image_side:
         raise InputError("image_too_small", f"{original[0]}x{original[1]} is below {limits.min_image_side} px")
-    if max_side and max(width, height) > max_side:
-        factor = max_side / max(width, height)
-        size = (max(1, round(width * factor)), max(1, round(height * factor)))
-        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    rgb, _ = downscale(rgb, max_side)
     return LoadedImage(pixels=rgb, original_size=original, scale=rgb.shape[1] / original[0], format=fmt)
 
 
@@ -362,7 +358,7 @@ def load_clip(source: VideoSource, *, max_side: int | None = 640, stride: int = 
                     if not ok or bgr is None:
                         break
                     source_shape = bgr.shape[:2]
-                    frame, scale = _downscale(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), max_side)
+                    frame, scale = downscale(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), max_side)
                     frames.append(frame)
                     stamps.append(stamp_ms / 1000.0 if stamp_ms > 0 or index == 0 else
                                   (index / info.fps if info.fps else 0.0))
@@ -387,13 +383,19 @@ def load_clip(source: VideoSource, *, max_side: int | None = 640, stride: int = 
                 scale=scale, decoded_frames=index, truncated=truncated)
 
 
-def _downscale(rgb: np.ndarray, max_side: int | None) -> tuple[np.ndarray, float]:
-    height, width = rgb.shape[:2]
+def downscale(image: np.ndarray, max_side: int | None) -> tuple[np.ndarray, float]:
+    """``image`` resized (area interpolation) so its longer side is at most ``max_side``, and the factor.
+
+    >>> small, factor = downscale(np.zeros((100, 200), np.uint8), 50)
+    >>> small.shape, factor
+    ((25, 50), 0.25)
+    """
+    height, width = image.shape[:2]
     if not max_side or max(height, width) <= max_side:
-        return rgb, 1.0
+        return image, 1.0
     factor = max_side / max(height, width)
     size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), size[0] / width
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), size[0] / width
 
 
 def is_video(source: ImageSource | VideoSource) -> bool:

@@ -29,7 +29,7 @@ import numpy as np
 from idverify.config import FACE, FaceConfig
 from idverify.face.engine import Box, FaceEngine, default_engine
 from idverify.face.geometry import mean_eye_aspect_ratio, yaw_proxy
-from idverify.media import Clip, ImageSource, VideoSource, is_video, load_clip, load_image
+from idverify.media import Clip, ImageSource, VideoSource, downscale, is_video, load_clip, load_image
 from idverify.results import Check, to_jsonable
 
 Source = ImageSource | VideoSource | Clip
@@ -95,15 +95,6 @@ class _Timer:
             self.ms[name] = self.ms.get(name, 0.0) + (time.perf_counter() - start) * 1000.0
 
 
-def _downscale(image: np.ndarray, side: int) -> tuple[np.ndarray, float]:
-    height, width = image.shape[:2]
-    if max(height, width) <= side:
-        return image, 1.0
-    factor = side / max(height, width)
-    small = cv2.resize(image, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA)
-    return small, factor
-
-
 def _sharpness(gray: np.ndarray) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_32F).var())
 
@@ -127,7 +118,7 @@ def _find_faces(engine: FaceEngine, pixels: np.ndarray, config: FaceConfig, sing
     For a single image (not a clip frame), what HOG misses is searched again
     with upsampling, then with the CNN detector.
     """
-    small, factor = _downscale(_gray(pixels), config.clip_detect_side)
+    small, factor = downscale(_gray(pixels), config.clip_detect_side)
     with timer.stage("detect"):
         boxes = engine.detect(small, upsample)
         if not boxes and single_image:
@@ -196,7 +187,7 @@ def _probe_clip(engine: FaceEngine, clip: Clip, config: FaceConfig,
     step = max(1, len(clip.frames) // config.clip_candidates)
     sampled = list(range(0, len(clip.frames), step))[: config.clip_candidates]
     with timer.stage("rank"):
-        order = sorted(sampled, key=lambda i: -_sharpness(_downscale(_gray(clip.frames[i]), 320)[0]))
+        order = sorted(sampled, key=lambda i: -_sharpness(downscale(_gray(clip.frames[i]), 320)[0]))
     wanted = config.clip_encoded * 2
     candidates: list[_Candidate] = []
     examined: list[int] = []
