@@ -110,6 +110,41 @@ def eval_location(items: list[dict[str, Any]]) -> dict[str, Any]:
             "median_ms": statistics.median(times) * 1000 if times else 0.0}
 
 
+CAPTURE_QUALITY = {"card_cut_off", "card_too_small", "too_blurry", "underexposed", "overexposed", "glare_on_mrz",
+                   "glare_on_portrait", "glare_on_fields", "low_resolution"}
+
+
+def eval_sample_expectations(root: Path) -> list[str]:
+    """Per committed sample: the expected card_found / capture_quality / recapture outcome against ours."""
+    index = root / "index.json"
+    if not index.is_file():
+        return []
+    lines = []
+    for entry in json.loads(index.read_text())["samples"]:
+        if entry.get("kind") != "document":
+            continue
+        gt = json.loads((root / entry["ground_truth"]).read_text())
+        exp = gt.get("expected", {}).get("checks", {})
+        report = check_document(recto=root / entry["paths"][0], read_fields=False)
+        got = {c.name.split(".", 1)[1]: c for c in report.checks if c.name.startswith("recto.")}
+        found = got.get("card_found")
+        ours = {
+            "card_found": (found is not None and found.passed, None if found is None else found.reason),
+            "capture_quality": next(((False, c.reason) for c in got.values()
+                                     if not c.passed and c.reason in CAPTURE_QUALITY), (True, None)),
+            "recapture": (got["recapture"].passed, got["recapture"].reason) if "recapture" in got else (None, None),
+        }
+        verdicts = []
+        for name in ("card_found", "capture_quality", "recapture"):
+            if name not in exp:
+                continue
+            want = (exp[name]["passed"], exp[name]["reason"])
+            ok = ours[name][0] == want[0] and (want[0] or ours[name][1] == want[1])
+            verdicts.append(f"{name}:{'ok' if ok else f'want {want[1]} got {ours[name][1]}'}")
+        lines.append(f"{entry['id']:38s} " + "  ".join(verdicts))
+    return lines
+
+
 def tilt_pairs(seed: int, n: int) -> list[dict[str, Any]]:
     rng = np.random.default_rng([seed, 2])
     out = []
@@ -241,6 +276,13 @@ def main() -> None:
               f"side/type={sl['side_type']:.1%}")
         for m in sl["misses"]:
             print("   miss:", m)
+    expectations = eval_sample_expectations(REPO / "samples")
+    if expectations:
+        bad = [ln for ln in expectations if "want" in ln]
+        print(f"samples/ expected per-photo outcomes (card_found, capture_quality, recapture): "
+              f"{len(expectations) - len(bad)}/{len(expectations)} samples fully as labelled")
+        for ln in bad:
+            print("   ", ln)
     pairs = [p for s in range(args.seeds) for p in tilt_pairs(s, args.pairs)]
     tilt = eval_tilt(pairs)
     for kind, figs in tilt.items():

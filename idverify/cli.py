@@ -76,7 +76,11 @@ def _vitale(args: argparse.Namespace) -> Outcome:
 def _document(args: argparse.Namespace) -> Outcome:
     from idverify.document import check_document
 
-    result = check_document(recto=args.recto, verso=args.verso, tilted=args.tilted)
+    result = check_document(recto=args.recto, verso=args.verso, tilted=args.tilted,
+                            read_fields=not args.no_fields)
+    bad = next((c for c in result.checks if c.evidence.get("input_error")), None)
+    if bad is not None:  # an unreadable file is bad input (exit 2), not a failed check
+        raise InputError(bad.reason or "input_invalid", f"{bad.name}: {dict(bad.evidence).get('message', '')}")
     return result.passed, result
 
 
@@ -128,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recto", required=True)
     p.add_argument("--verso", required=True)
     p.add_argument("--tilted", required=True)
+    p.add_argument("--no-fields", action="store_true", help="skip the MRZ OCR (capture checks only)")
     p = add("verify", _verify, "run every check on one identity file")
     for name in ("recto", "verso", "tilted", "video"):
         p.add_argument(f"--{name}", required=True)

@@ -254,7 +254,7 @@ class DocumentConfig:
     min_same_card: float = 0.82  # median best correlation of the printed values' strokes, flat vs tilted
     min_ovd_response: float = 3.0  # OVD colour change / non-OVD colour change after photometric fit
     max_screen_score: float = 0.5  # share of a ring around the card that is a dark flat bezel
-    min_saturation: float = 0.15  # 97th percentile of the card's saturation: photocopies are grey
+    min_chroma: float = 8.0  # 99th percentile of Lab chroma around the card's median colour: grey copies ~2-5
     threshold_provenance: str = "uncalibrated default"
 
     def __post_init__(self) -> None:

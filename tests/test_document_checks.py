@@ -207,3 +207,25 @@ def test_real_specimens_side_and_type() -> None:
     for rel, label in cases.items():
         img = load_image(DATA / rel, max_side=1200).pixels
         assert classify_card(img).label == label, rel
+
+
+def test_cli_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from idverify.cli import main
+
+    recto, tilted = _pair(13, "genuine")
+    verso, _ = _shot(_subject(_card(13, "cnie_2021", "verso")), 71, roll=2.0, yaw=-3.0, pitch=3.0, card_scale=0.6)
+    for name, data in (("r.jpg", recto), ("v.jpg", verso), ("t.jpg", tilted)):
+        (tmp_path / name).write_bytes(data)
+    args = ["document", "--recto", str(tmp_path / "r.jpg"), "--verso", str(tmp_path / "v.jpg"),
+            "--tilted", str(tmp_path / "t.jpg"), "--json", "--no-fields"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["passed"] is True and out["checks"]
+    swapped = ["document", "--recto", str(tmp_path / "v.jpg"), "--verso", str(tmp_path / "r.jpg"),
+               "--tilted", str(tmp_path / "t.jpg"), "--json", "--no-fields"]
+    assert main(swapped) == 1
+    assert "sides_swapped" in json.loads(capsys.readouterr().out)["reasons"]
+    missing = ["document", "--recto", str(tmp_path / "nope.jpg"), "--verso", str(tmp_path / "v.jpg"),
+               "--tilted", str(tmp_path / "t.jpg"), "--json", "--no-fields"]
+    assert main(missing) == 2
+    assert json.loads(capsys.readouterr().out)["reason"] == "file_not_found"

@@ -88,11 +88,13 @@ def _locate(photo: str, source: ImageSource | None, cfg: DocumentConfig,
             hires: bool) -> tuple[CardLocation | None, list[Check]]:
     """Locate one photo; bad input and framing problems become checks."""
     if source is None:
-        return None, [Check(f"{photo}.card_found", False, "input_empty", evidence={"note": f"no {photo} photo given"})]
+        return None, [Check(f"{photo}.card_found", False, "input_empty",
+                            evidence={"message": f"no {photo} photo given", "input_error": True})]
     try:
         loc = locate_card(source, cfg=cfg, min_source_width=None if hires else 0.0)
     except InputError as exc:
-        return None, [Check(f"{photo}.card_found", False, exc.reason, evidence={"message": exc.message})]
+        return None, [Check(f"{photo}.card_found", False, exc.reason,
+                            evidence={"message": exc.message, "input_error": True})]
     ev = {"crop": f"{photo}/rectified", "corners": None if loc.corners is None else loc.corners.round(1).tolist()}
     if loc.reason == "card_not_found":
         return loc, [Check(f"{photo}.card_found", False, "card_not_found", score=round(loc.score, 3), evidence=ev)]

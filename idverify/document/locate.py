@@ -467,7 +467,7 @@ def find_cut_off(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT) -> tuple[np.nd
     must be straight, aligned image edges.
     """
     h, w = rgb.shape[:2]
-    edges, _, gx, gy = _edge_maps(rgb)
+    edges, _, _, _ = _edge_maps(rgb)
     work = cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=2)
     work[0, :] = work[-1, :] = 255
     work[:, 0] = work[:, -1] = 255
@@ -491,14 +491,15 @@ def find_cut_off(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT) -> tuple[np.nd
             inner_sides.append(i)
         if len(inner_sides) < 2:
             continue
+        near = cv2.dilate(edges, np.ones((13, 13), np.uint8)) > 0
         supports = []
         for i in inner_sides:
             a, b = poly[i], poly[(i + 1) % len(poly)]
-            # a thin quad along the segment: its two long sides are the segment itself
-            d = (b - a) / max(float(np.hypot(*(b - a))), 1e-9)
-            n = np.array([-d[1], d[0]]) * 0.5
-            quad = np.array([a - n, b - n, b + n, a + n])
-            supports.append(max(_side_support(quad, gx, gy, 24.0)[1] * 2, 0.0) if np.hypot(*(b - a)) > 10 else 0.0)
+            ts = np.linspace(0.1, 0.9, 40)[:, None]
+            pts = np.round(a[None, :] + ts * (b - a)[None, :]).astype(int)
+            pts[:, 0] = np.clip(pts[:, 0], 0, w - 1)
+            pts[:, 1] = np.clip(pts[:, 1], 0, h - 1)
+            supports.append(float(near[pts[:, 1], pts[:, 0]].mean()) if np.hypot(*(b - a)) > 10 else 0.0)
         if float(np.mean(supports)) >= cfg.min_edge_support and (best is None or area > best[1]):
             best = (poly, area)
     return best
@@ -665,13 +666,10 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
         scan = _full_frame(loaded, cfg)
         if scan is not None:
             return scan
-    cut = find_cut_off(small, cfg) if not good or good[0].area_fraction < 0.25 else None
+    cut = find_cut_off(small, cfg) if not good else None
     if cut is not None and classify and (scan := _full_frame(loaded, cfg)) is not None:
         return scan  # a scan of the card alone touches the frame everywhere: not a cut-off card
-    if cut is not None and (not good or (cut[1] > 1.5 * good[0].area_fraction
-                                         and cv2.pointPolygonTest(cut[0].astype(np.float32),
-                                                                  tuple(map(float, good[0].corners.mean(axis=0))),
-                                                                  False) >= 0)):
+    if cut is not None:
         return CardLocation(False, "card_cut_off", score=0.0, image_size=(ow, oh), area_fraction=cut[1],
                             image=loaded)
     if not good:
@@ -715,6 +713,13 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
         thumb_size = (256, round(256 / ID1_ASPECT))
         thumb = warp_card(work.pixels, src, thumb_size)
         verdict = classify_card(thumb)
+        if (verdict.card_type is None or verdict.score < 0.55) and best.area_fraction < 0.25:
+            # an inner zone (a portrait) of a card that runs off the frame?
+            cut = find_cut_off(small, cfg)
+            if cut is not None and cut[1] > 1.5 * best.area_fraction and cv2.pointPolygonTest(
+                    cut[0].astype(np.float32), tuple(map(float, best.corners.mean(axis=0))), False) >= 0:
+                return CardLocation(False, "card_cut_off", score=0.0, image_size=(ow, oh), area_fraction=cut[1],
+                                    image=loaded)
         if best.area_fraction < 0.2 and (verdict.card_type is None or verdict.score < 0.9):
             # the rectangle found may be a zone of a scanned card (its portrait, a frame): try the whole frame
             scan = _full_frame(loaded, cfg)

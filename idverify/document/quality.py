@@ -87,6 +87,8 @@ def _zone_masks(layout: CardLayout | None, size: tuple[int, int]) -> dict[str, n
         for z in layout.zones:
             if z.kind in kinds:
                 x0, y0, x1, y1 = z.pixel_box((w, h))
+                if z.kind is ZoneKind.FIELD:  # values are left-aligned: the rest of the box is often blank
+                    x1 = x0 + max(1, round((x1 - x0) * 0.45))
                 m[y0:y1, x0:x1] = True
         if m.any():
             out[name] = m

@@ -6,8 +6,8 @@
   those are measured and reported as evidence, but not decided on (at the
   decoded resolution the card's own guilloche and hologram make peaks too).
 * **Photocopy**: the coloured parts of an ID card (tricolour mark, chip, EU
-  flag, guilloche inks) come out grey: the card's most saturated pixels
-  stay low.
+  flag, guilloche inks) come out grey: around the card's median colour
+  (which absorbs the white balance) almost no pixel has any chroma.
 
 Prints and colour copies keep their colours and show no grid: they are
 caught by the hologram check of the tilted capture instead.
@@ -75,15 +75,17 @@ def recapture_cues(rectified: np.ndarray, image: np.ndarray | None = None,
     h, w = rectified.shape[:2]
     small = cv2.resize(rectified, (CUE_WIDTH, max(8, round(h * CUE_WIDTH / w))), interpolation=cv2.INTER_AREA)
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
-    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
     m = max(4, CUE_WIDTH // 40)
     inner = np.s_[m:-m, m:-m]
-    sat = hsv[:, :, 1][inner].astype(np.float32) / 255.0
-    chroma = lab[:, :, 1:][inner][::2, ::2]  # half resolution: the peaks are reported, not decided on
+    # chroma around the card's median colour: white balance shifts every pixel alike, a grey copy has no spread
+    a = lab[:, :, 1][inner].astype(np.float32)
+    b = lab[:, :, 2][inner].astype(np.float32)
+    chroma = np.hypot(a - np.median(a), b - np.median(b))
+    half = lab[:, :, 1:][inner][::2, ::2]  # half resolution: the peaks are reported, not decided on
     return {
         "moire": _peakiness(lab[:, :, 0][inner][::2, ::2]),
-        "moire_chroma": max(_peakiness(chroma[:, :, 0]), _peakiness(chroma[:, :, 1])),
-        "colourfulness": float(np.percentile(sat, 97)),
+        "moire_chroma": max(_peakiness(half[:, :, 0]), _peakiness(half[:, :, 1])),
+        "colourfulness": float(np.percentile(chroma, 99)),
         "bezel": _bezel(image, corners),
     }
 
@@ -98,9 +100,9 @@ def check_recapture(rectified: np.ndarray, image: np.ndarray | None = None, corn
     if screen > cfg.max_screen_score:
         return Check("recapture", False, "screen_recapture", score=round(screen, 3), threshold=cfg.max_screen_score,
                      evidence=ev)
-    if cues["colourfulness"] < cfg.min_saturation:
+    if cues["colourfulness"] < cfg.min_chroma:
         return Check("recapture", False, "photocopy", score=round(cues["colourfulness"], 4),
-                     threshold=cfg.min_saturation, evidence=ev)
+                     threshold=cfg.min_chroma, evidence=ev)
     return Check("recapture", True, None, score=round(screen, 3), threshold=cfg.max_screen_score, evidence=ev)
 
 
