@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
+from idverify.config import LIVENESS
 from idverify.face.engine import CHIP_SIZE, Box
 from idverify.liveness import check_liveness, issue_challenge
 from idverify.liveness.blink import find_blinks
@@ -212,6 +213,17 @@ def test_face_lost_for_most_of_the_clip() -> None:
     result = run(script)
     assert not result.live and "face_lost" in result.reasons
     assert result.cues["face_present"].evidence["lost_segments"]
+
+
+def test_face_lost_and_found_again() -> None:
+    script = live_script()
+    for step in script[28:36]:
+        step["face"] = False
+    result = run(script)
+    assert result.live, result.reasons
+    segments = result.cues["face_present"].evidence["lost_segments"]
+    # between detections the tracker follows the last fit: the loss is seen at the next detection at the latest
+    assert len(segments) == 1 and 28 <= segments[0][0] <= 28 + LIVENESS.redetect_every and 35 <= segments[0][1] <= 38
 
 
 def test_no_face_at_all() -> None:

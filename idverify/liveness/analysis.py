@@ -96,20 +96,23 @@ def check_liveness(video: VideoInput | None = None, challenge: str | Challenge |
     tracked = time.perf_counter()
     signals = compute_signals(track.landmarks, (width, height))
     blinks = find_blinks(signals.ear, stamps, config)
+    # the embeddings (the costliest cue) are computed on the other core while the cheaper cues run here
+    identity = (_SIDE.submit(identity_check, frames, track, engine, config, indexes, signals.yaw)
+                if track.valid.any() else None)
     cues["face_present"] = presence_check(track, config, indexes)
     cues["single_face"] = face_count_check(track, config, indexes)
     cues["blink"] = blink_check(blinks, signals.ear, config, indexes)
     cues["structure"] = structure_check(track.landmarks, config, indexes)
     cues["head_pose"] = head_pose_check(signals, stamps, config, indexes)
     cues["surface"] = surface_check(frames, track, config, indexes)
-    if track.valid.any():
-        cues["identity"] = identity_check(frames, track, engine, config, indexes, signals.yaw)
     cues["frozen"] = frozen_check(frame_changes(frames, track.boxes), stamps, config, indexes)
     cues["loop"] = loop_check(thumbnails(frames), stamps, config, indexes)
     cues["timestamps"] = timestamp_check(stamps, clip.info.fps, indexes)
     if active is not None:
         cues["challenge"] = challenge_check(active, signals, blinks, stamps, config, indexes)
 
+    if identity is not None:
+        cues["identity"] = identity.result()
     tags, samples = side.result() if side is not None else (None, None)
     cues["metadata"] = metadata_check(tags)
     cues["lip_sync"] = audio_check(signals.mouth, stamps, samples, config, indexes)

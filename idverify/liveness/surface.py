@@ -67,7 +67,8 @@ def periodic_score(grey: np.ndarray) -> float:
 def border_lines(grey: np.ndarray, box: Box) -> dict[str, float]:
     """The nearest long straight edge on each side of the face, as offsets from the face centre in face sides.
 
-    Keys among ``left``, ``right``, ``top``, ``bottom``; a line counts when
+    Keys among ``left``, ``right``, ``top``, ``bottom`` (and ``<side>_outside``:
+    the mean grey just beyond that edge); a line counts when
     it is at least 0.7 face sides long, roughly parallel to that side, spans
     the face (vertically or horizontally) and does not cross it.
     """
@@ -107,6 +108,19 @@ def border_lines(grey: np.ndarray, box: Box) -> dict[str, float]:
                 keep("top", (y - cy) / side)
             elif spans and fb + 0.3 * side < y <= fb + 2.5 * side:
                 keep("bottom", (y - cy) / side)
+    # brightness just outside each edge (away from the face): a device bezel is dark, a paper margin light
+    for name in [n for n in ("left", "right", "top", "bottom") if n in found]:
+        band = max(2, side // 12)
+        if name in ("left", "right"):
+            x = round(cx + found[name] * side)
+            lo, hi = (x - 2 * band, x - band // 2) if name == "left" else (x + band // 2, x + 2 * band)
+            strip = region[max(0, int(ft)):max(0, int(fb)), max(0, lo):max(0, hi)]
+        else:
+            y = round(cy + found[name] * side)
+            lo, hi = (y - 2 * band, y - band // 2) if name == "top" else (y + band // 2, y + 2 * band)
+            strip = region[max(0, lo):max(0, hi), max(0, int(fl)):max(0, int(fr))]
+        if strip.size:
+            found[f"{name}_outside"] = float(strip.mean())
     return found
 
 
@@ -117,8 +131,9 @@ def prop_border(found: Sequence[dict[str, float]], centres: np.ndarray, sides: n
     the face, at a constant offset from the face while the face moves in the
     image. Edges in a room (door frames) stay put when the face moves.
     """
-    framed = [("left" in f and "right" in f) or ("top" in f and "bottom" in f) or len(f) >= 3 for f in found]
-    boxed = [len(f) == 4 for f in found]
+    sides_found = [{k for k in f if k in ("left", "right", "top", "bottom")} for f in found]
+    framed = [({"left", "right"} <= f) or ({"top", "bottom"} <= f) or len(f) >= 3 for f in sides_found]
+    boxed = [len(f) == 4 for f in sides_found]
     share = float(np.mean(framed)) if framed else 0.0
     share4 = float(np.mean(boxed)) if boxed else 0.0
     travel = float(np.max(np.ptp(centres / np.median(sides), axis=0))) if len(centres) > 1 else 0.0
@@ -128,13 +143,16 @@ def prop_border(found: Sequence[dict[str, float]], centres: np.ndarray, sides: n
         if len(offsets) >= max(3, len(found) // 2):
             spreads.append(float(np.std(offsets)))
     spread = min(spreads) if spreads else float("inf")
-    moving_with_face = travel >= 0.25 and spread <= 0.1
+    moving_with_face = travel >= 0.25 and spread <= 0.12
     still = travel < 0.25
     # a whole rectangle around the face decides; partial framing (a doorway, a studio set, a face-centred
     # crop) only supports other cues; edges that stay put while the face moves count less
     weight = 1.0 if moving_with_face else (0.9 if still else 0.4)
-    score = weight * max(share4, 0.45 * share)
-    return score, {"framed_fraction": round(share, 2), "boxed_fraction": round(share4, 2),
+    score = max(max(weight, 0.75) * share4, weight * 0.45 * share)
+    outside = [v for f in found for k, v in f.items() if k.endswith("_outside")]
+    kind = "device" if outside and float(np.median(outside)) < 90 else "paper"
+    return score, {"border_kind": kind if score > 0 else None,
+                   "framed_fraction": round(share, 2), "boxed_fraction": round(share4, 2),
                    "face_travel": round(travel, 3),
                    "edge_offset_spread": None if not np.isfinite(spread) else round(spread, 3)}
 
@@ -192,14 +210,15 @@ def surface_check(frames: Sequence[np.ndarray], track: FaceTrack, config: Livene
     evidence = {
         "periodic_peak": round(peak, 3), "periodic_peaks": [round(p, 2) for p in peaks],
         "border_score": round(border, 3), **border_evidence,
-        "border_sides": [sorted(f) for f in found],
+        "border_sides": [sorted(k for k in f if not k.endswith("_outside")) for f in found],
         "saturation": round(sat, 3), "contrast": round(contrast, 3), "specular_fraction": round(specular, 4),
         "frames": [frame_of(p) for p in chosen],
     }
     passed = score < config.max_screen_score
     reason = None
     if not passed:
-        # a periodic pattern or a dark, backlit frame: screen; a bright border alone: paper
-        reason = "screen_replay" if max(periodic, glare) >= border else "print_attack"
+        # a periodic pattern, glare or a dark bezel: a screen; a light margin: paper
+        device = border_evidence["border_kind"] == "device"
+        reason = "screen_replay" if max(periodic, glare) >= border or device else "print_attack"
     return Check("surface", passed=passed, reason=reason, score=score, threshold=config.max_screen_score,
                  evidence=evidence)
