@@ -266,7 +266,7 @@ def _is_convex(q: np.ndarray) -> bool:
     return all(signs) or not any(signs)
 
 
-def _edge_maps(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _edge_maps(rgb: np.ndarray, sensitive: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(binary edges, gradient magnitude, gx, gy) from luminance and chroma (strongest channel per pixel)."""
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
     lab = cv2.GaussianBlur(lab, (5, 5), 0)
@@ -283,8 +283,8 @@ def _edge_maps(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
         mag_total = np.where(stronger, mag, mag_total)
         gx_total = np.where(stronger, gx * weight, gx_total)
         gy_total = np.where(stronger, gy * weight, gy_total)
-        hi = float(np.percentile(mag[::4, ::4], 92))
-        hi = max(hi, 40.0 * weight)
+        hi = float(np.percentile(mag[::4, ::4], 80 if sensitive else 92))
+        hi = max(hi, (20.0 if sensitive else 40.0) * weight)
         edges = np.bitwise_or(edges, cv2.Canny(ch, hi / weight * 0.5, hi / weight))
     return edges, mag_total, gx_total, gy_total
 
@@ -370,10 +370,15 @@ def _line_quads(lines: list[tuple[np.ndarray, np.ndarray, float]], size: tuple[i
     return quads
 
 
-def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int = 6) -> list[Quad]:
-    """Card candidates in ``rgb`` (search resolution), best first."""
+def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int = 6,
+               sensitive: bool = False) -> list[Quad]:
+    """Card candidates in ``rgb`` (search resolution), best first.
+
+    ``sensitive`` lowers the edge thresholds (a white card on white paper):
+    the second attempt when the first finds nothing.
+    """
     h, w = rgb.shape[:2]
-    edges, grad, gx, gy = _edge_maps(rgb)
+    edges, grad, gx, gy = _edge_maps(rgb, sensitive)
     thresh = 24.0
     img_area = float(w * h)
     default_f = cfg.focal_factor * max(w, h)
@@ -661,6 +666,11 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     quads = find_quads(small, cfg)
     good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error
             and not q.touches_border]
+    if not good or good[0].area_fraction < cfg.min_area_fraction:
+        quads = find_quads(small, cfg, sensitive=True) + quads
+        quads.sort(key=lambda q: -q.score)
+        good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error
+                and not q.touches_border]
     if classify and not good:
         # a scan or crop of the card alone (no edge to find): the whole frame, if it reads as a card
         scan = _full_frame(loaded, cfg)
