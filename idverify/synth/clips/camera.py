@@ -19,7 +19,7 @@ _BANK = 6  # noise frames drawn once per clip, re-used at random offsets
 _PAD = 16
 
 
-def _smooth_walk(rng: np.random.Generator, frames: int, sigma: float, smooth: int) -> np.ndarray:
+def smooth_walk(rng: np.random.Generator, frames: int, sigma: float, smooth: int) -> np.ndarray:
     """A random walk low-passed over ``smooth`` frames, scaled to std ``sigma``."""
     steps = rng.normal(0.0, 1.0, frames + 2 * smooth)
     kernel = np.hanning(2 * smooth + 1)
@@ -41,15 +41,15 @@ class Camera:
         self.size = size
         t = np.arange(frames)
         self.gain = 1.0 + light * (0.06 * np.sin(2 * np.pi * t / max(frames, 1) * rng.uniform(0.5, 1.5)
-                                                 + rng.uniform(0, 2 * np.pi)) + _smooth_walk(rng, frames, 0.015, 8))
-        angle = rng.uniform(0, 2 * np.pi) + light * _smooth_walk(rng, frames, 0.6, 20)
+                                                 + rng.uniform(0, 2 * np.pi)) + smooth_walk(rng, frames, 0.015, 8))
+        angle = rng.uniform(0, 2 * np.pi) + light * smooth_walk(rng, frames, 0.6, 20)
         strength = light * rng.uniform(0.08, 0.18)
         self.grad = np.stack([np.cos(angle), np.sin(angle)], axis=1) * strength
-        self.tint = 1.0 + light * np.stack([_smooth_walk(rng, frames, 0.012, 15) for _ in range(3)], axis=1)
+        self.tint = 1.0 + light * np.stack([smooth_walk(rng, frames, 0.012, 15) for _ in range(3)], axis=1)
         scale = shake * max(width, height) / 640
-        self.shift = np.stack([_smooth_walk(rng, frames, 1.4 * scale, 3), _smooth_walk(rng, frames, 1.4 * scale, 3)],
+        self.shift = np.stack([smooth_walk(rng, frames, 1.4 * scale, 3), smooth_walk(rng, frames, 1.4 * scale, 3)],
                               axis=1)
-        self.rotation = _smooth_walk(rng, frames, 0.35 * shake, 4)  # degrees
+        self.rotation = smooth_walk(rng, frames, 0.35 * shake, 4)  # degrees
         self.noise_sigma = noise
         self._bank = rng.normal(0.0, noise, (_BANK, height + _PAD, width + _PAD, 3)).astype(np.float32) \
             if noise > 0 else None

@@ -20,7 +20,7 @@ import numpy as np
 
 from idverify.errors import UsageError
 from idverify.synth.clips.audio import SAMPLE_RATE, voice_track
-from idverify.synth.clips.camera import Camera
+from idverify.synth.clips.camera import Camera, smooth_walk
 from idverify.synth.clips.mesh import triangulate, warp_mesh
 from idverify.synth.clips.motion import Blink, Tracks, make_tracks, still_tracks
 from idverify.synth.clips.rig import FaceRig, portrait_landmarks
@@ -60,7 +60,9 @@ DEFAULT_ATTACK_PORTRAIT = {
 }
 
 SCHEMA = 1
-FOREHEAD, FEATHER, STD_MIX, MEAN_MIX, GEOMETRY = 0.18, 0.08, 1.0, 1.0, 0.7  # face swap
+# Face swap: forehead points above the brows (face heights), edge feather (face half-widths), how much of
+# the target's contrast / mean colour the pasted face takes, how much of its own shape it keeps.
+FOREHEAD, FEATHER, STD_MIX, MEAN_MIX, GEOMETRY = 0.18, 0.08, 1.0, 1.0, 0.7
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,8 +189,6 @@ def _cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 def _plane_track(rng: np.random.Generator, frames: int, fps: float, size: tuple[int, int], *, height: float,
                  tilt: float, shake: float) -> list[PlanePose]:
-    from idverify.synth.clips.camera import _smooth_walk
-
     width, frame_h = size
     t = np.arange(frames) / fps
 
@@ -200,8 +200,8 @@ def _plane_track(rng: np.random.Generator, frames: int, fps: float, size: tuple[
     yaw = osc(tilt * rng.uniform(0.6, 1.0), 0.25)
     pitch = osc(0.7 * tilt * rng.uniform(0.6, 1.0), 0.2)
     roll = osc(0.35 * tilt, 0.15) + rng.uniform(-3, 3)
-    cx = width / 2 + osc(0.03 * width, 0.2) + _smooth_walk(rng, frames, shake, 2)
-    cy = frame_h * 0.5 + osc(0.02 * frame_h, 0.25) + _smooth_walk(rng, frames, shake, 2)
+    cx = width / 2 + osc(0.03 * width, 0.2) + smooth_walk(rng, frames, shake, 2)
+    cy = frame_h * 0.5 + osc(0.02 * frame_h, 0.25) + smooth_walk(rng, frames, shake, 2)
     h = height * frame_h * (1 + osc(0.04, 0.15))
     return [PlanePose(float(yaw[i]), float(pitch[i]), float(roll[i]), float(cx[i]), float(cy[i]), float(h[i]))
             for i in range(frames)]

@@ -87,9 +87,9 @@ class FaceRig:
     """
 
     def __init__(self, portrait: str, size: tuple[int, int], *, zoom: float = 1.0,
-                 offset: tuple[float, float] = (0.0, 0.0), image: np.ndarray | None = None) -> None:
+                 offset: tuple[float, float] = (0.0, 0.0)) -> None:
         width, height = size
-        pixels = load_portrait(portrait) if image is None else image
+        pixels = load_portrait(portrait)
         marks = portrait_landmarks(portrait)
         ph, pw = pixels.shape[:2]
         scale = max(width / pw, height / ph) * zoom
