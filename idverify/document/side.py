@@ -199,7 +199,8 @@ def _scores(c: dict[str, float], aspect: float | None) -> dict[str, float]:
         "carte_vitale/recto": no_mrz * chip * (0.5 + 0.5 * max(greenish, min(1.0, c["green_header"] / 0.02)))
         * (0.6 + 0.4 * id1_aspect) * (0.4 + 0.6 * (1.0 - barcode * (1.0 - min(1.0, c["green_header"] / 0.02)))),
         "cni_1995/verso": no_mrz * (1.0 - chip) * (1.0 - header) * (1.0 - eu) * (1.0 - banner)
-        * (1.0 - min(1.0, c["blue_bottom"] / 0.2)) * old_aspect * (0.5 if c["ink_top"] > c["ink_bottom"] else 0.4),
+        * (1.0 - min(1.0, c["blue_bottom"] / 0.2)) * old_aspect * (0.5 if c["ink_top"] > c["ink_bottom"] else 0.4)
+        * min(1.0, c["ink_top"] / 0.02),  # the address block: printed text in the top half
     }
     if c.get("busy", 0.0) > 0.6:
         return {k: 0.0 for k in s}
