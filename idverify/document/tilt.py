@@ -30,7 +30,8 @@ import numpy as np
 
 from idverify.config import DOCUMENT, DocumentConfig
 from idverify.document.layout import CardLayout, ZoneKind
-from idverify.document.locate import CardLocation, rectangle_aspect
+from idverify.document.locate import CardLocation, layout_for, locate_card, rectangle_aspect
+from idverify.media import ImageSource
 from idverify.results import Check
 
 REG_WIDTH = 384
@@ -214,9 +215,19 @@ def ovd_response(flat: np.ndarray, aligned: np.ndarray, layout: CardLayout | Non
     return inside / max(outside, 1.0)
 
 
-def check_tilt(flat: CardLocation, tilted: CardLocation, *, layout: CardLayout | None = None,
-               cfg: DocumentConfig = DOCUMENT) -> TiltResult:
-    """Tilt checks between the flat and the tilted capture of the same side."""
+def check_tilt(flat: CardLocation | ImageSource, tilted: CardLocation | ImageSource, *,
+               layout: CardLayout | None = None, cfg: DocumentConfig = DOCUMENT) -> TiltResult:
+    """Tilt checks between the flat and the tilted capture of the same side.
+
+    Photos (paths, bytes, arrays) are located first; ``layout`` defaults to
+    the flat card's classified layout.
+    """
+    if not isinstance(flat, CardLocation):
+        flat = locate_card(flat, cfg=cfg, min_source_width=0)
+    if not isinstance(tilted, CardLocation):
+        tilted = locate_card(tilted, cfg=cfg, min_source_width=0)
+    if layout is None:
+        layout = layout_for(flat.card_type, flat.side)
     if not (flat.found and tilted.found) or flat.rectified is None or tilted.rectified is None:
         c = Check("tilt_same_card", False, "card_not_found", evidence={"crop": "tilted/rectified"})
         return TiltResult((c,), None, None, None)
