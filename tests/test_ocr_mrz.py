@@ -64,11 +64,15 @@ def test_confusion_repairs_only_when_confirmed() -> None:
     # letter for digit in a date: forced by the position type, confirmed by the check digit
     r = parse_mrz([TD3[0], TD3[1].replace("7408122", "74O8122")], today=TODAY)
     assert r.valid and [(x.old, x.new, x.field) for x in r.repairs] == [("O", "0", "birth_date")]
-    # in the document number only where the reader flagged the position
-    bad = [TD3[0], "L8989O2C36" + TD3[1][10:]]
+    # a digit the reader was unsure of, where the composite confirms independently (TD3 birth date)
+    bad = [TD3[0], TD3[1].replace("7408122", "7468122")]
     assert not parse_mrz(bad, today=TODAY).valid
-    r = parse_mrz(bad, alternatives={(1, 5): "0"}, today=TODAY)
-    assert r.valid and r.lines == TD3 and r.repairs[0].confirmed_by == "document_number+composite"
+    assert not parse_mrz(bad, alternatives={(1, 14): "3"}, today=TODAY).valid  # not the right cell
+    r = parse_mrz(bad, alternatives={(1, 15): "0"}, today=TODAY)
+    assert r.valid and r.lines == TD3 and r.repairs[0].confirmed_by == "birth_date+composite"
+    # never in a document number: the composite adds nothing to its own check digit there
+    bad = [TD3[0], "L8989O2C36" + TD3[1][10:]]
+    assert not parse_mrz(bad, alternatives={(1, 5): "0"}, today=TODAY).valid
     # K read for < in the names' filler run is put back; a K that may be a name is not
     r = parse_mrz([TD1[0], TD1[1], "MARTIN<<MAELYS<GAELLE<MARIE<KK"], today=TODAY)
     assert r.fields["given_names"] == "MAELYS GAELLE MARIE KK" and not r.repairs  # "<KK" may be a name

@@ -13,7 +13,12 @@ the field it must be right afterwards. Two kinds of candidates exist:
 * a letter in a digits-only position (dates, check digits) read for the one
   digit it resembles (O/Q/D/U→0, I/L→1, Z→2, S→5, G→6, B→8);
 * in alphanumeric fields (document number, optional data), only a position
-  the glyph reader was unsure of, replaced by its runner-up (``alternatives``).
+  the glyph reader was unsure of, replaced by its runner-up (``alternatives``),
+  and only where a composite check confirms it independently (the field sits
+  in the composite with another 7-3-1 phase). Document numbers of TD1, TD3
+  and the old card sit in phase, so one check digit would be the only
+  confirmation (a 1 in 10 chance of "validating" a wrong change): they are
+  left to the second reader (Tesseract) instead.
   From plain text nothing tells where an O/0 confusion is, and a blind search
   over every confusable position "validates" a wrong reading about as often
   as the right one (tests/test_ocr_mrz.py measures it), so it is not done.
@@ -387,6 +392,25 @@ def _covering(layout: _Layout, name: str) -> list[str]:
 Alternatives = Mapping[tuple[int, int], str]  # (line, position) -> the reader's runner-up characters
 
 
+def _independently_confirmed(layout: _Layout, name: str) -> bool:
+    """Whether a composite check confirms a change in field ``name`` independently of the field's own
+    check digit: it does not when the field sits in the composite with the same 7-3-1 phase (its data
+    and check digit then add the same weighted sum to both), as the document numbers of TD1, TD3 and
+    the old French card do."""
+    spans, _check = layout.checks[name]
+    first = spans[0]
+    for other in _covering(layout, name):
+        offset = 0
+        for ln, s, e in layout.checks[other][0]:
+            if ln == first[0] and s <= first[1] < e:
+                offset += first[1] - s
+                break
+            offset += e - s
+        if offset % 3:
+            return True
+    return False
+
+
 def _repair(lines: list[str], layout: _Layout, alternatives: Alternatives | None) -> tuple[list[str], list[Repair]]:
     """Check-digit-confirmed repairs; see the module docstring for the rules."""
     work = [list(x) for x in lines]
@@ -424,7 +448,7 @@ def _repair(lines: list[str], layout: _Layout, alternatives: Alternatives | None
         if _check_valid(["".join(x) for x in base], layout, name):
             if forced:
                 candidates.append(forced)
-        elif alternatives:
+        elif alternatives and _independently_confirmed(layout, name):
             # 2. one character the reader was unsure of, replaced by its runner-up (never the check digit)
             for ln, i in cells:
                 old = base[ln][i]

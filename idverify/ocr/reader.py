@@ -49,9 +49,11 @@ def allowed_characters(fmt: str) -> list[list[str]]:
         if kind:
             for i in range(s, e):
                 out[ln][i] = kind
-    if fmt == "FRA_CNI_1995":  # département and office codes: digits, 2A/2B, or fillers
+    if fmt == "FRA_CNI_1995":  # département and office codes: digits (A/B for Corsica) or fillers
         for i in range(30, 36):
-            out[0][i] = ALPHABET
+            out[0][i] = _DIGITS + "AB"
+        for i in range(4, 7):
+            out[1][i] = _DIGITS + "AB"
     return out
 
 
@@ -185,6 +187,19 @@ def _read_upright(gray: np.ndarray, *, fallback: bool) -> MRZResult:
             other = parse_mrz(t_lines, fmt, details={**details, "engine": engine, "glyph_reading": lines})
             if other.valid:
                 return other
+            # the glyph reader's runner-up where Tesseract reads the same: two engines agree on the change
+            merged = [list(x) for x in lines]
+            agreed = []
+            for (ln, i), alt in alternatives.items():
+                if ln < len(t_lines) and i < len(t_lines[ln]) and t_lines[ln][i] == alt != merged[ln][i]:
+                    agreed.append({"line": ln, "position": i, "old": merged[ln][i], "new": alt})
+                    merged[ln][i] = alt
+            if agreed:
+                both = parse_mrz(["".join(x) for x in merged], fmt,
+                                 details={**details, "engine": f"{details['engine']} + {engine}",
+                                          "glyph_reading": lines, "agreed_changes": agreed})
+                if both.valid:
+                    return both
             return _with_details(result, tesseract_reading=t_lines)
     return result
 
