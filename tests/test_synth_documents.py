@@ -285,3 +285,14 @@ def test_committed_tilts_show_the_hologram_only_on_genuine_cards(flat: str, tilt
                                                                   responds: bool) -> None:
     gain = _ovd_contrast(tilted, zone) - _ovd_contrast(flat, zone)
     assert (gain > 20) if responds else (gain < 10), gain
+
+
+def test_unwritable_output_is_a_usage_error(tmp_path: Path) -> None:
+    from idverify.cli import main
+    from idverify.errors import UsageError
+
+    target = tmp_path / "a_file"
+    target.write_text("x")
+    with pytest.raises(UsageError):
+        generate_samples(target, clips=False, only=lambda i: False)
+    assert main(["samples", str(target), "--json"]) == 2

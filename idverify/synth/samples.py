@@ -41,6 +41,7 @@ import cv2
 import numpy as np
 
 from idverify.document.layout import CardType, Side
+from idverify.errors import UsageError
 from idverify.reasons import REASONS
 from idverify.synth import attacks
 from idverify.synth.camera import CameraParams, Capture, Glare, Subject, capture, fit_in_frame, sample_params
@@ -364,13 +365,19 @@ def generate_samples(out: str | Path, seed: int = 0, *, clips: bool = True,
     """Write the synthetic sample set to ``out`` (see the module docstring) and return its index.
 
     ``clips=False`` skips the selfie clips; ``only`` (a predicate on sample
-    ids) writes a subset, for tests.
+    ids) writes a subset, for tests. An ``out`` that cannot be written raises
+    :class:`~idverify.errors.UsageError`.
     """
     root = Path(out)
     docs = root / "documents"
-    if docs.exists():
-        shutil.rmtree(docs)
-    docs.mkdir(parents=True)
+    if root.exists() and not root.is_dir():
+        raise UsageError("usage_error", f"{root} exists and is not a folder")
+    try:
+        if docs.exists():
+            shutil.rmtree(docs)
+        docs.mkdir(parents=True)
+    except OSError as exc:
+        raise UsageError("usage_error", f"cannot write the samples to {root}: {exc.strerror}") from exc
     clip_gen = _clip_generator() if clips else None
     # the clips (ffmpeg, ~3/4 of the time) are made in a second process while this one draws the documents
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) if clip_gen else None
