@@ -64,6 +64,28 @@ def real_clips(data: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def still_glare(data: Path) -> list[dict[str, Any]]:
+    """The glare cue (share of the face clipped white) on the labelled stills: calibration of its threshold."""
+    import cv2
+
+    from idverify.face.engine import Box
+    from idverify.liveness.surface import _colour
+    from idverify.media import load_image
+
+    engine = default_engine()
+    rows = []
+    with open(data / "labels" / "liveness.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["kind"] != "image":
+                continue
+            pixels = load_image(data / row["path"], max_side=640).pixels
+            boxes = engine.detect(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), 1)
+            box = boxes[0] if boxes else Box(0, 0, pixels.shape[1], pixels.shape[0])
+            glare = _colour(pixels[box.top:box.bottom, box.left:box.right])[2]
+            rows.append({"label": row["label"], "attack_type": row["attack_type"] or "-", "glare": glare})
+    return rows
+
+
 def synthetic_clips(seeds: list[int], cache: Path) -> list[dict[str, Any]]:
     from idverify.synth.clips.generate import ATTACK_TYPES, make_attack_clip, make_bona_fide_clip, save_clip
 
@@ -115,8 +137,7 @@ def _rate(errors: int, count: int) -> str:
     return f"{100.0 * errors / count:.1f} % ({errors}/{count})" if count else "n/a"
 
 
-def report(real: list[dict[str, Any]], synth: list[dict[str, Any]], timing: dict[str, float] | None,
-           seeds: list[int]) -> str:
+def _real_section(real: list[dict[str, Any]]) -> list[str]:
     out = ["### Real clips (shared/data, labels/liveness.csv)", "",
            "| clip | label | attack | live | score | reasons | hints | s |", "|---|---|---|---|---|---|---|---|"]
     for r in real:
@@ -133,6 +154,24 @@ def report(real: list[dict[str, Any]], synth: list[dict[str, Any]], timing: dict
             f"- real replay attacks rejected: **{sum(not r['live'] for r in replays)}/{len(replays)}**",
             f"- deepfake / generated avatar (reported separately): "
             f"{sum(not r['live'] for r in generated)}/{len(generated)} rejected", ""]
+    return out
+
+
+def report(real: list[dict[str, Any]], synth: list[dict[str, Any]], timing: dict[str, float] | None,
+           seeds: list[int], stills: list[dict[str, Any]] | None = None) -> str:
+    out: list[str] = []
+    if real:
+        out += _real_section(real)
+    if stills:
+        groups: dict[tuple[str, str], list[float]] = defaultdict(list)
+        for r in stills:
+            groups[(r["label"], r["attack_type"])].append(r["glare"])
+        out += ["### Glare cue on the labelled stills (face crops; the clip cue uses the median over frames)", "",
+                "| label | attack | images | median glare | max glare | at or above 0.2 |", "|---|---|---|---|---|---|"]
+        for (label, attack), values in sorted(groups.items()):
+            out.append(f"| {label} | {attack} | {len(values)} | {statistics.median(values):.3f} | {max(values):.3f} | "
+                       f"{sum(v >= 0.2 for v in values)} |")
+        out.append("")
     if synth:
         by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in synth:
@@ -171,15 +210,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="0-4")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "idverify-liveness-synth")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--skip", default="", help="comma list among real,synth,speed")
+    parser.add_argument("--skip", default="", help="comma list among real,stills,synth,speed")
     parser.add_argument("--json", type=Path, help="also write the raw rows here")
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     seeds = _seeds(args.seeds)
     real = real_clips(args.data) if "real" not in skip and args.data.is_dir() else []
+    stills = still_glare(args.data) if "stills" not in skip and args.data.is_dir() else []
     synth = synthetic_clips(seeds, args.cache) if "synth" not in skip else []
     timing = speed(args.cache, args.repeat) if "speed" not in skip else None
-    print(report(real, synth, timing, seeds))
+    print(report(real, synth, timing, seeds, stills))
     if args.json:
         args.json.write_text(json.dumps({"real": real, "synthetic": synth, "speed": timing}, indent=1, default=str))
     return 0

@@ -8,6 +8,8 @@ from collections.abc import MutableSet
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Union
 
+import cv2
+
 from idverify.config import LIVENESS, MEDIA, LivenessConfig, MediaLimits
 from idverify.errors import InputError, UsageError
 from idverify.face.engine import FaceEngine, default_engine
@@ -92,7 +94,8 @@ def check_liveness(video: VideoInput | None = None, challenge: str | Challenge |
 
     # container metadata and audio run in ffprobe / ffmpeg on the other core while the face is tracked
     side = _SIDE.submit(_container_side, video, clip.info.duration + 1.0, audio) if video is not None else None
-    track = track_face(frames, engine, config)
+    greys = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) if f.ndim == 3 else f for f in frames]  # converted once
+    track = track_face(greys, engine, config)
     tracked = time.perf_counter()
     signals = compute_signals(track.landmarks, (width, height))
     blinks = find_blinks(signals.ear, stamps, config)
@@ -105,8 +108,8 @@ def check_liveness(video: VideoInput | None = None, challenge: str | Challenge |
     cues["structure"] = structure_check(track.landmarks, config, indexes)
     cues["head_pose"] = head_pose_check(signals, stamps, config, indexes)
     cues["surface"] = surface_check(frames, track, config, indexes)
-    cues["frozen"] = frozen_check(frame_changes(frames, track.boxes), stamps, config, indexes)
-    cues["loop"] = loop_check(thumbnails(frames), stamps, config, indexes)
+    cues["frozen"] = frozen_check(frame_changes(greys, track.boxes), stamps, config, indexes)
+    cues["loop"] = loop_check(thumbnails(greys), stamps, config, indexes)
     cues["timestamps"] = timestamp_check(stamps, clip.info.fps, indexes)
     if active is not None:
         cues["challenge"] = challenge_check(active, signals, blinks, stamps, config, indexes)
