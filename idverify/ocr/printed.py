@@ -114,9 +114,56 @@ class PrintedFields:
                 "values": to_jsonable(self.values), "details": to_jsonable(self.details)}
 
 
-def _zone_image(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+def _refine_box(gray: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """The value's text line near its template box: a rectified card is rarely exact (a few per cent of
+    offset, scale or residual tilt), so search a window around the box for the tallest text band
+    (values are printed larger than their labels) nearest the expected place."""
     h, w = gray.shape
     x0, y0, x1, y1 = box
+    bh = y1 - y0
+    wx0, wx1 = max(0, x0 - int(0.03 * w)), min(w, x1 + int(0.01 * w))
+    wy0, wy1 = max(0, y0 - int(0.45 * bh)), min(h, y1 + int(0.6 * bh))
+    window = gray[wy0:wy1, wx0:wx1]
+    if window.size == 0 or bh < 6:
+        return box
+    block = max(15, (bh * 2) | 1)
+    ink = cv2.adaptiveThreshold(window, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 15)
+    rows = (ink > 0).sum(axis=1) > max(2, 0.01 * ink.shape[1])
+    bands, start = [], None
+    for i, on in enumerate([*rows.tolist(), False]):
+        if on and start is None:
+            start = i
+        elif not on and start is not None:
+            bands.append((start, i))
+            start = None
+    counts = (ink > 0).sum(axis=1)
+    split: list[tuple[int, int]] = []
+    for b0, b1 in bands:  # a label touching its value (tilt, blur): cut at the emptiest row between them
+        if b1 - b0 > 1.15 * bh:
+            inner = counts[b0 + (b1 - b0) // 5:b1 - (b1 - b0) // 5]
+            cut = b0 + (b1 - b0) // 5 + int(np.argmin(inner))
+            split += [(b0, cut), (cut + 1, b1)]
+        else:
+            split.append((b0, b1))
+    bands = [b for b in split if b[1] - b[0] >= 0.4 * bh]
+    if not bands:
+        return box
+    expected = (y0 + y1) / 2 - wy0
+    tallest = max(b[1] - b[0] for b in bands)
+    top, bottom = min((b for b in bands if b[1] - b[0] >= 0.7 * tallest),
+                      key=lambda b: abs((b[0] + b[1]) / 2 - expected))
+    cols = np.flatnonzero((ink[top:bottom] > 0).sum(axis=0) > 0)
+    left = wx0 + int(cols[0]) if cols.size else x0
+    dx = min(0, left - x0)  # the card content sits left of the template: move the whole box
+    band = bottom - top
+    # accents float above capitals (È, Ê) and descenders go below: keep room for them
+    return (max(0, x0 + dx), max(0, wy0 + top - int(0.35 * band)), max(x0 + dx + 1, x1 + dx),
+            min(h, wy0 + bottom + int(0.2 * band)))
+
+
+def _zone_image(gray: np.ndarray, box: tuple[int, int, int, int], refine: bool = True) -> np.ndarray:
+    h, w = gray.shape
+    x0, y0, x1, y1 = _refine_box(gray, box) if refine else box
     pad = max(2, (y1 - y0) // 8)
     crop = gray[max(0, y0 - pad):min(h, y1 + pad), max(0, x0 - pad):min(w, x1 + pad)]
     if crop.size == 0:
@@ -131,6 +178,27 @@ def _zone_image(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     # and the faint guilloche background confuses it: binarise (Otsu)
     _t, crop = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return np.ascontiguousarray(crop)
+
+
+def _value_line(text: str, label: str | None, clean: Callable[[str], str]) -> str:
+    """The longest line of ``text`` that is not the field's printed label."""
+    label_words = {w for w in fold_words(label or "") if len(w) > 2}
+    best = ""
+    for line in text.splitlines():
+        words = set(fold_words(line))
+        if "/" in line or (label_words and len(words & label_words) >= 1):
+            continue
+        value = clean(line)
+        if len(value) > len(best):
+            best = value
+    return best
+
+
+def fold_words(text: str) -> list[str]:
+    """Upper-case words without accents (to recognise printed labels)."""
+    text = unicodedata.normalize("NFKD", text.upper())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return "".join(c if c.isalnum() else " " for c in text).split()
 
 
 def read_printed_fields(rectified: ImageSource, card_type: CardType | str = CardType.CNIE_2021,
@@ -157,12 +225,18 @@ def read_printed_fields(rectified: ImageSource, card_type: CardType | str = Card
     for zone in zones:
         spec = _SPECS.get(zone.name, _FieldSpec())
         lang = OCR.printed_lang if spec.whitelist is None else "eng"
-        text = engine.recognize(_zone_image(gray, zone.pixel_box(size)), lang=lang, psm=spec.psm,
+        text = engine.recognize(_zone_image(gray, zone.pixel_box(size), refine=spec.psm == 7), lang=lang,
+                                psm=spec.psm,
                                 whitelist=spec.whitelist)
         if zone.name == "address":
             fields[zone.name] = "\n".join(_clean_text(x) for x in text.splitlines() if _clean_text(x))
-        else:
-            fields[zone.name] = spec.clean(text)
+            continue
+        value = spec.clean(text)
+        if not value and spec.psm == 7:  # a tilted or crowded line: let Tesseract segment the block,
+            block = engine.recognize(_zone_image(gray, zone.pixel_box(size)), lang=lang, psm=6,
+                                     whitelist=spec.whitelist)
+            value = _value_line(block, zone.label, spec.clean)  # and drop the printed label
+        fields[zone.name] = value
     values: dict[str, Any] = {}
     for name in ("birth_date", "expiry_date", "issue_date"):
         if name in fields:
