@@ -155,3 +155,12 @@ def test_cli_nir_and_mrz(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     (tmp_path / "bad.jpg").write_bytes(b"\xff\xd8\xffgarbage")
     assert main(["mrz", str(tmp_path / "bad.jpg"), "--json"]) == 2
     assert main(["vitale", str(tmp_path / "missing.jpg")]) == 2
+
+
+def test_vitale_name_lines() -> None:
+    from idverify.ocr.vitale import _names_above
+
+    text = "émise le 01/01/2007\nMAËLYS\nLE MAÎTRE Date de dé\n2 67 08 49 007 083 76\nSPECIMEN"
+    assert _names_above(text, "267084900708376") == ("MAËLYS", "LE MAÎTRE")
+    assert _names_above("DURAND\n2 69 05 49 588 157 80", "269054958815780") == ("DURAND", None)
+    assert _names_above("no names here\n2 69 05 49 588 157 80", "269054958815780") == (None, None)

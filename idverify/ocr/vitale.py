@@ -28,8 +28,9 @@ from idverify.ocr.nir import compact, find_nirs, parse_nir
 from idverify.results import frozen_mapping, to_jsonable
 
 _CARD_ASPECT = 85.60 / 53.98
-_NOT_NAMES = {"SPECIMEN", "VITALE", "CARTE", "ASSURANCE", "MALADIE", "EMISE", "ÉMISE", "LE", "DATE", "DE",
-              "DELIVRANCE", "DÉLIVRANCE"}
+# printed words that are not names (LE, DE, DU... are name particles: not listed)
+_NOT_NAMES = {"SPECIMEN", "VITALE", "CARTE", "ASSURANCE", "MALADIE", "EMISE", "ÉMISE", "DATE", "DELIVRANCE",
+              "DÉLIVRANCE"}
 
 
 @dataclasses.dataclass(frozen=True)
