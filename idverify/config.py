@@ -278,8 +278,9 @@ class OCRConfig:
     ``glyph_unsure_margin``: a glyph whose margin (0 = tie, 1 = certain) to
     the runner-up character is below this is "unsure": its runner-up is the
     only repair the MRZ parser may try there, and Tesseract is asked when
-    the reading is not valid. Chosen on rendered OCR-B lines (see
-    ``benchmarks/RESULTS.md`` ## ocr).
+    the reading is not valid. Chosen on 200 degraded OCR-B line renders
+    (7,230 cells, seed 99; not on the evaluation data): below 0.06 fall 74 %
+    of the glyph errors and 0.7 % of the correct cells.
     """
 
     glyph_unsure_margin: float = 0.06
