@@ -1,10 +1,9 @@
 """Recapture cues on one photo: a card shown on a screen, or a photocopy.
 
 * **Screen**: the phone's bezel is a dark, flat frame hugging the card on
-  every side (the decision cue). A display's pixel grid also aliases into
-  moiré, isolated peaks in the spectrum of the card's high-pass residual;
-  those are measured and reported as evidence, but not decided on (at the
-  decoded resolution the card's own guilloche and hologram make peaks too).
+  every side. (Moiré from the display's pixel grid was tried as spectral
+  peaks of the card's high-pass residual at the decoded resolution: the
+  card's own guilloche and hologram make peaks as strong, so it is not used.)
 * **Photocopy**: the coloured parts of an ID card (tricolour mark, chip, EU
   flag, guilloche inks) come out grey: around the card's median colour
   (which absorbs the white balance) almost no pixel has any chroma.
@@ -15,7 +14,7 @@ caught by the hologram check of the tilted capture instead.
 >>> import numpy as np
 >>> cues = recapture_cues(np.full((319, 512, 3), 200, np.uint8))
 >>> sorted(cues)
-['bezel', 'colourfulness', 'moire', 'moire_chroma']
+['bezel', 'colourfulness']
 """
 
 from __future__ import annotations
@@ -27,28 +26,6 @@ from idverify.config import DOCUMENT, DocumentConfig
 from idverify.results import Check
 
 CUE_WIDTH = 512
-
-
-def _peakiness(channel: np.ndarray) -> float:
-    """Strongest isolated spectral peak of a high-pass residual, over the median spectrum (in the mid/high band)."""
-    x = channel.astype(np.float32)
-    x = x - cv2.GaussianBlur(x, (0, 0), 3)
-    h, w = x.shape
-    win = np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
-    spec = np.abs(np.fft.fftshift(np.fft.fft2(x * win)))
-    yy, xx = np.mgrid[0:h, 0:w]
-    r = np.hypot((yy - h / 2) / (h / 2), (xx - w / 2) / (w / 2))
-    band = (r > 0.12) & (r < 0.95)
-    # the card's own horizontal/vertical structure (text lines, rules) lies on the axes
-    band &= (np.abs(yy - h / 2) > 2) & (np.abs(xx - w / 2) > 2)
-    vals = spec[band]
-    if vals.size == 0:
-        return 0.0
-    # local maxima only: a peak must stand above its 5x5 neighbourhood
-    local = cv2.dilate(spec, np.ones((5, 5), np.uint8))
-    peaks = spec[band & (spec >= local)]
-    med = float(np.median(vals)) + 1e-6
-    return float(np.sort(peaks)[-3:].mean() / med) if peaks.size >= 3 else 0.0
 
 
 def _bezel(image: np.ndarray | None, corners: np.ndarray | None) -> float:
@@ -81,10 +58,7 @@ def recapture_cues(rectified: np.ndarray, image: np.ndarray | None = None,
     a = lab[:, :, 1][inner].astype(np.float32)
     b = lab[:, :, 2][inner].astype(np.float32)
     chroma = np.hypot(a - np.median(a), b - np.median(b))
-    half = lab[:, :, 1:][inner][::2, ::2]  # half resolution: the peaks are reported, not decided on
     return {
-        "moire": _peakiness(lab[:, :, 0][inner][::2, ::2]),
-        "moire_chroma": max(_peakiness(half[:, :, 0]), _peakiness(half[:, :, 1])),
         "colourfulness": float(np.percentile(chroma, 99)),
         "bezel": _bezel(image, corners),
     }
@@ -94,7 +68,6 @@ def check_recapture(rectified: np.ndarray, image: np.ndarray | None = None, corn
                     *, cfg: DocumentConfig = DOCUMENT, crop: str = "rectified") -> Check:
     """One check: ``screen_recapture``, ``photocopy`` or passed, with the cues as evidence."""
     cues = recapture_cues(rectified, image, corners)
-    # the spectral peaks are reported but not decided on: guilloche and holograms make peaks of their own
     screen = cues["bezel"]
     ev = {"crop": crop, **{k: round(v, 4) for k, v in cues.items()}}
     if screen > cfg.max_screen_score:
