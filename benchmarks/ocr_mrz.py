@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/ocr_mrz.py --data ../shared/data [--synthetic 40] [--passporteye-synthetic 10]
 
+PassportEye is a benchmark-only dependency: ``./scripts/setup.sh --bench`` installs it.
+
 Real documents: every row of ``labels/documents.csv`` whose ground truth key
 is in ``labels/mrz_ground_truth.json`` (hand-transcribed lines), plus the
 PassportEye test images without ground truth (only "valid" is reported

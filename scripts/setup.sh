@@ -2,6 +2,7 @@
 # Set up idverify from a fresh checkout: system packages (Debian), the
 # virtual environment at .venv, the Python dependencies without compiling
 # dlib, and the model check. Idempotent: a second run only verifies.
+# `scripts/setup.sh --bench` also installs the benchmarks' baselines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,7 +34,9 @@ fi
 PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 # dlib-bin is a prebuilt wheel of dlib; face_recognition is installed without its
 # metadata's `dlib` requirement so pip never starts a 16-minute source build.
-"${PIP[@]}" install -e '.[dev]'
+EXTRAS="dev"
+[ "${1:-}" = "--bench" ] && EXTRAS="dev,bench"  # benchmark baselines (PassportEye)
+"${PIP[@]}" install -e ".[$EXTRAS]"
 "${PIP[@]}" install --no-deps 'face_recognition==1.3.0'
 .venv/bin/python -m idverify.models build
 .venv/bin/python -m idverify.models
