@@ -112,7 +112,8 @@ def _attempt(n: int, record: Mapping[str, Any]) -> str:
     if face:
         out.append(f"<p>Face comparison: distance <b>{_fmt(face.get('distance'))}</b> against threshold "
                    f"{_fmt(face.get('threshold'))} ({'match' if face.get('match') else 'no match'}); "
-                   f"frame distances {_esc(face.get('frame_distances'))}; engine {_esc(face.get('engine'))}</p>")
+                   f"frame distances {', '.join(_fmt(d) for d in face.get('frame_distances') or [])}; "
+                   f"engine {_esc(face.get('engine'))}</p>")
         strip = ([_img(portrait, "card portrait")] if portrait else []) + [_img(v, k) for k, v in faces]
         out.append('<div class="imgs">' + "".join(strip) + "</div>")
     live = sections.get("liveness")
