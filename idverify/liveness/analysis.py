@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
-from collections.abc import MutableSet
+from collections.abc import MutableSet, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Union
 
 import cv2
+import numpy as np
 
 from idverify.config import LIVENESS, MEDIA, LivenessConfig, MediaLimits
 from idverify.errors import InputError, UsageError
@@ -29,7 +31,7 @@ from idverify.liveness.injection import (
 )
 from idverify.liveness.motion import head_pose_check, structure_check
 from idverify.liveness.result import LivenessResult
-from idverify.liveness.signals import compute_signals
+from idverify.liveness.signals import Signals, compute_signals
 from idverify.liveness.surface import surface_check
 from idverify.liveness.track import track_face
 from idverify.media import Clip, load_clip
@@ -132,6 +134,7 @@ def check_liveness(video: VideoInput | None = None, challenge: str | Challenge |
         "truncated": clip.truncated,
         "tracked_fraction": round(track.tracked_fraction, 3),
         "detections": len(track.detect_positions),
+        "series": _series(stamps, signals),
         "challenge": active.to_dict() if active is not None else None,
         "engine": engine.version,
         "config": config.provenance,
@@ -140,3 +143,15 @@ def check_liveness(video: VideoInput | None = None, challenge: str | Challenge |
     }
     return LivenessResult(live=live, score=score, threshold=THRESHOLD, reasons=reasons, hints=hints, cues=cues,
                           mode="active" if challenge is not None else "passive", details=details)
+
+
+def _series(stamps: Sequence[float], signals: Signals, points: int = 150) -> dict[str, list[float | None]]:
+    """The behaviour curves a reviewer reads (eye openness, head yaw and pitch over time), at most
+    ``points`` samples; no landmark or pixel leaves the function. ``None`` where the face was lost."""
+    step = max(1, math.ceil(len(stamps) / points))
+
+    def cut(values: Sequence[float] | np.ndarray, digits: int) -> list[float | None]:
+        return [None if not math.isfinite(v) else round(float(v), digits) for v in list(values)[::step]]
+
+    return {"t": cut(stamps, 3), "ear": cut(signals.ear, 3), "yaw": cut(signals.yaw, 1),
+            "pitch": cut(signals.pitch, 1)}
