@@ -583,8 +583,11 @@ def read_image_source(image: ImageSource) -> ImageSource | bytes:
     return read_source_bytes(image, MEDIA.max_file_bytes)
 
 
-def _full_frame(loaded: LoadedImage, cfg: DocumentConfig) -> CardLocation | None:
-    """A scan or crop of the card alone (no background): the whole frame, if its content is a known card."""
+def _full_frame(loaded: LoadedImage, cfg: DocumentConfig, require_mrz: bool = False) -> CardLocation | None:
+    """A scan or crop of the card alone (no background): the whole frame, if its content is a known card.
+
+    ``require_mrz``: only an MRZ read in place (2+ lines) counts, not colour cues alone.
+    """
     from idverify.document.side import classify_card
 
     pix = loaded.pixels
@@ -598,6 +601,8 @@ def _full_frame(loaded: LoadedImage, cfg: DocumentConfig) -> CardLocation | None
     verdict = classify_card(pix)
     if verdict.card_type is None or verdict.score < 0.55 or verdict.label == "cni_1995/verso":
         return None  # the old card's verso is the classifier's weakest, by-elimination answer
+    if require_mrz and verdict.cues.get("mrz_lines", 0.0) < 2:
+        return None
     from idverify.document.template import zone_tests
 
     layout = layout_for(verdict.card_type, verdict.side)
@@ -730,10 +735,12 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
                     cut[0].astype(np.float32), tuple(map(float, best.corners.mean(axis=0))), False) >= 0:
                 return CardLocation(False, "card_cut_off", score=0.0, image_size=(ow, oh), area_fraction=cut[1],
                                     image=loaded)
-        if best.area_fraction < 0.2 and (verdict.card_type is None or verdict.score < 0.9):
+        weak = verdict.score < 0.6  # a doubtful reading: is the whole frame a scan with an MRZ?
+        if (best.area_fraction < 0.2 and (verdict.card_type is None or verdict.score < 0.9)) or weak:
             # the rectangle found may be a zone of a scanned card (its portrait, a frame): try the whole frame
-            scan = _full_frame(loaded, cfg)
-            if scan is not None and scan.side_score > (verdict.score if verdict.card_type else 0.0) + 0.1:
+            scan = _full_frame(loaded, cfg, require_mrz=best.area_fraction >= 0.2)
+            if (scan is not None and scan.side_score > (verdict.score if verdict.card_type else 0.0) + 0.1
+                    and (best.area_fraction < 0.2 or scan.side_score >= 0.9)):
                 return scan
         if verdict.rotated_180:
             corners = np.roll(corners, 2, axis=0)
