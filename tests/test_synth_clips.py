@@ -217,6 +217,12 @@ def test_frozen_and_looped_segments_match_the_truth(tmp_path: Path) -> None:
         assert np.array_equal(looped.frames[i], looped.frames[i - length])
     index = looped.truth["attack"]["frame_index"]
     assert index[loop["repeat_start_frame"]] == loop["source_start_frame"]
+    # Blink truth follows the edit: none inside a frozen run, a looped blink listed twice.
+    assert all(b["end_frame"] < a or b["start_frame"] > seg["end_frame"] for b in frozen.truth["blinks"])
+    spans = {(b["start_frame"], b["end_frame"]) for b in looped.truth["blinks"]}
+    for first, last in spans:
+        if loop["source_start_frame"] <= first and last <= loop["source_end_frame"]:
+            assert (first + length, last + length) in spans
 
 
 def test_two_faces_are_both_detected() -> None:
