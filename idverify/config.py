@@ -257,7 +257,9 @@ class DocumentConfig:
     min_ovd_response: float = 3.0  # OVD colour change / non-OVD colour change after photometric fit
     max_screen_score: float = 0.5  # share of a ring around the card that is a dark flat bezel
     min_chroma: float = 8.0  # 99th percentile of Lab chroma around the card's median colour: grey copies ~2-5
-    threshold_provenance: str = "uncalibrated default"
+    threshold_provenance: str = ("tilt, glare, recapture and side thresholds set on synthetic captures (seeds 0-2) "
+                                 "and samples/, checked on shared/data specimens: benchmarks/document_checks.py, "
+                                 "benchmarks/RESULTS.md#document")
 
     def __post_init__(self) -> None:
         _require_positive(self, "decode_side", "search_side", "rectified_width", "focal_factor",
