@@ -247,11 +247,21 @@ def _video_path(source: VideoSource, limits: MediaLimits) -> Iterator[tuple[str,
         return
     data = read_source_bytes(source, limits.max_video_bytes)
     container = _require_container(data[:16])
+    with private_copy(data) as tmp:
+        yield tmp, container, len(data)
+
+
+@contextlib.contextmanager
+def private_copy(data: bytes) -> Iterator[str]:
+    """The path of a private temporary file (mode 0600) holding ``data``, deleted on exit.
+
+    For engines that only read files (OpenCV, ffmpeg) when a clip arrives as bytes.
+    """
     fd, tmp = tempfile.mkstemp(prefix="idverify-", suffix=".clip")
     try:
-        with os.fdopen(fd, "wb") as handle:  # mkstemp creates the file 0600
+        with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        yield tmp, container, len(data)
+        yield tmp
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

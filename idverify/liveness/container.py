@@ -13,12 +13,13 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from idverify.media import private_copy
 
 AUDIO_RATE = 16_000
 _TIMEOUT = 20.0
@@ -30,14 +31,8 @@ def source_path(source: str | os.PathLike[str] | bytes | bytearray | memoryview)
     if isinstance(source, (str, os.PathLike)):
         yield str(Path(source))
         return
-    fd, tmp = tempfile.mkstemp(prefix="idverify-", suffix=".clip")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(bytes(source))
+    with private_copy(bytes(source)) as tmp:
         yield tmp
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
 
 
 def probe_tags(path: str) -> dict[str, Any] | None:
