@@ -73,7 +73,6 @@ class FaceConfig:
     clip_candidates: int = 12  # frames looked at in a clip (evenly spaced)
     clip_encoded: int = 3  # best frames encoded and fused
     clip_detect_side: int = 480  # frames are downscaled to this long side for detection
-    min_sharpness: float = 15.0  # variance of the Laplacian on the face crop
 
     def __post_init__(self) -> None:
         _require_positive(self, "threshold", "min_face_px", "reference_jitters", "clip_candidates",
