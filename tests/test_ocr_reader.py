@@ -127,9 +127,56 @@ def test_fallback_uses_the_engine_port(monkeypatch: pytest.MonkeyPatch) -> None:
         ocr_engine.set_default_engine(None)
 
 
+def test_fallback_agreement_aligns_tesseract_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tesseract shortens filler runs (and reads ``<`` as K): its characters are matched to the glyph
+    cells by alignment; an unsure cell changes only where it reads the glyph reader's runner-up and
+    the check digits then confirm the whole reading."""
+    from idverify.ocr import reader
+
+    truth = compose_mrz("FRA_CNI_1995", document_number="880692310285", surname="BERTHIER",
+                        given_names="CORINNE", birth_date="1965-12-06", sex="F")
+    glyphs = [truth[0].replace("BERTHIER", "BERTNIER"), truth[1]]
+    unsure = {(0, 9): "H", (0, 28): "K"}
+    short = truth[0].replace("<" * 23, "K<<<<<KKKKKK")  # 25 characters: too short to be used as a reading
+
+    class Fake:
+        name, version = "fake", "1"
+        text = ""
+
+        def recognize(self, gray: np.ndarray, *, lang: str = "fra", psm: int = 7, whitelist: str | None = None) -> str:
+            return Fake.text
+
+    monkeypatch.setattr(reader, "_glyph_read", lambda block: (glyphs, unsure, 0.01, "FRA_CNI_1995"))
+    ocr_engine.set_default_engine(Fake())
+    try:
+        Fake.text = short + "\n" + truth[1][:11] + "S" + truth[1][11:]  # an extra character in line 2
+        r = read_mrz(_page(truth))
+        assert r.valid and r.fields["surname"] == "BERTHIER" and r.lines == truth
+        assert r.details["agreed_changes"] == [{"line": 0, "position": 9, "old": "N", "new": "H"}]
+        assert r.details["glyph_reading"] == glyphs
+        Fake.text = short.replace("BERTHIER", "BERTNIER") + "\n" + truth[1]  # no second opinion for H
+        r = read_mrz(_page(truth))
+        assert not r.valid and r.fields["surname"] == "BERTNIER" and r.reason == "mrz_check_digit"
+        Fake.text = "LOREM IPSUM\n" + truth[1]  # not a reading of line 1: nothing to agree with
+        assert not read_mrz(_page(truth)).valid
+    finally:
+        ocr_engine.set_default_engine(None)
+
+
+def test_aligned_characters_ignore_filler_runs_of_other_lengths() -> None:
+    from idverify.ocr.reader import aligned_characters
+
+    seen = aligned_characters("IDFRABERTNIER<<<<<<<<<<", "IDFRABERTHIERK<<<<KK")
+    assert seen[9] == "H" and seen[0] == "I" and all(seen.get(i, "<") in "<K" for i in range(13, 23))
+
+
 @pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data")
 def test_real_specimens() -> None:
     r = read_mrz(DATA / "franceocr_mairie_de_paris" / "hist_roi.jpg")
     assert r.valid and r.format == "FRA_CNI_1995" and r.fields["surname"] == "BERTHIER"
     r = read_mrz(DATA / "franceocr_mairie_de_paris" / "hist_CNI2.jpg")  # printed with wrong check digits
     assert not r.valid
+    # a 30-degree-rotated low-resolution composite: the glyph reader is unsure between N and H in the
+    # surname; Tesseract reads H there, and the composite check then confirms the whole reading
+    r = read_mrz(DATA / "parse_french_id_card_n0ct0s" / "test-old-card.jpg")
+    assert r.valid and r.fields["surname"] == "BERTHIER" and r.fields["given_names"] == "CORINNE"

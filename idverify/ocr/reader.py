@@ -6,12 +6,15 @@ cells whose margin is low pass their runner-up character to the parser as
 the only repairs it may try (confirmed by check digits). When the glyph
 reading is not valid and some cells were unsure, Tesseract (whitelisted to
 the MRZ alphabet) reads the same deskewed crop and its reading is used if it
-validates.
+validates; otherwise an unsure cell takes its runner-up where Tesseract, its
+line aligned to the glyph line (it shortens filler runs), reads that same
+character, and the result stands only if the check digits confirm it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -81,7 +84,8 @@ def _glyph_read(block: MRZBlock) -> tuple[list[str], dict[tuple[int, int], str],
     return lines, alternatives, confidence, fmt
 
 
-def _tesseract_read(block: MRZBlock, n_lines: int, width: int) -> tuple[list[str], str] | None:
+def _tesseract_text(block: MRZBlock) -> tuple[list[str], str] | None:
+    """Tesseract's lines for the block as it read them (lengths unchecked), and the engine's name."""
     from idverify.ocr.engine import default_engine
 
     try:
@@ -94,11 +98,27 @@ def _tesseract_read(block: MRZBlock, n_lines: int, width: int) -> tuple[list[str
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC if scale > 1 else
                           cv2.INTER_AREA)
     text = engine.recognize(gray, lang="eng", psm=6, whitelist=_WHITELIST)
-    lines = [ln for ln in normalize_lines(text) if len(ln) >= width * 0.7]
-    if len(lines) != n_lines:
-        return None
-    lines = [(ln + "<" * width)[:width] for ln in lines]
-    return lines, f"{engine.name} {engine.version}"
+    return normalize_lines(text), f"{engine.name} {engine.version}"
+
+
+def aligned_characters(line: str, other: str) -> dict[int, str]:
+    """For positions of ``line``, the character ``other`` (another engine's reading of the same line)
+    has there after aligning the two texts: Tesseract drops or adds characters in filler runs, so
+    its characters are matched by sequence alignment, not by index. Only positions inside equal or
+    same-length substituted stretches are mapped.
+
+    >>> aligned_characters("IDFRABERTNIER<<<<<<", "IDFRABERTHIERK<<<")[9]
+    'H'
+    >>> aligned_characters("AB<<<CD", "AB<CD")  # a shortened filler run: its extra cells get nothing
+    {0: 'A', 1: 'B', 2: '<', 5: 'C', 6: 'D'}
+    """
+    out: dict[int, str] = {}
+    matcher = difflib.SequenceMatcher(None, line, other, autojunk=False)
+    for tag, i0, i1, j0, j1 in matcher.get_opcodes():
+        if tag in ("equal", "replace") and i1 - i0 == j1 - j0:
+            for k in range(i1 - i0):
+                out[i0 + k] = other[j0 + k]
+    return out
 
 
 def read_mrz(image: ImageSource, *, fallback: bool | None = None) -> MRZResult:
@@ -181,27 +201,56 @@ def _read_upright(gray: np.ndarray, *, fallback: bool) -> MRZResult:
     }
     result = parse_mrz(lines, fmt, alternatives=alternatives, details=details)
     if not result.valid and fallback and (alternatives or result.format is None):
-        read = _tesseract_read(block, len(block.lines), block.chars_per_line)
-        if read is not None:
-            t_lines, engine = read
-            other = parse_mrz(t_lines, fmt, details={**details, "engine": engine, "glyph_reading": lines})
-            if other.valid:
-                return other
-            # the glyph reader's runner-up where Tesseract reads the same: two engines agree on the change
-            merged = [list(x) for x in lines]
-            agreed = []
-            for (ln, i), alt in alternatives.items():
-                if ln < len(t_lines) and i < len(t_lines[ln]) and t_lines[ln][i] == alt != merged[ln][i]:
-                    agreed.append({"line": ln, "position": i, "old": merged[ln][i], "new": alt})
-                    merged[ln][i] = alt
-            if agreed:
-                both = parse_mrz(["".join(x) for x in merged], fmt,
-                                 details={**details, "engine": f"{details['engine']} + {engine}",
-                                          "glyph_reading": lines, "agreed_changes": agreed})
-                if both.valid:
-                    return both
-            return _with_details(result, tesseract_reading=t_lines)
+        text = _tesseract_text(block)
+        if text is not None:
+            t_raw, engine = text
+            width = block.chars_per_line
+            t_full = [ln for ln in t_raw if len(ln) >= width * 0.7]
+            t_lines = [(ln + "<" * width)[:width] for ln in t_full] if len(t_full) == len(block.lines) else None
+            if t_lines is not None:
+                other = parse_mrz(t_lines, fmt, details={**details, "engine": engine, "glyph_reading": lines})
+                if other.valid:
+                    return other
+            both = _agreed(lines, alternatives, t_raw, fmt, details, engine)
+            if both is not None:
+                return both
+            return _with_details(result, tesseract_reading=t_raw)
     return result
+
+
+def _shared_text(line: str, other: str) -> int:
+    """Characters other than fillers that two readings of a line have in common, in order."""
+    matcher = difflib.SequenceMatcher(None, line, other, autojunk=False)
+    return sum(b.size - line[b.a:b.a + b.size].count("<") for b in matcher.get_matching_blocks())
+
+
+def _agreed(lines: list[str], alternatives: dict[tuple[int, int], str], t_raw: list[str], fmt: str | None,
+            details: dict[str, Any], engine: str) -> MRZResult | None:
+    """The glyph reader's runner-up where Tesseract, aligned to the same line, reads the same: two
+    engines agree on the change, and the check digits must then confirm the whole reading. Tesseract
+    reading a filler ``<`` as ``K`` (its known confusion) is no evidence. Each glyph line is
+    compared with the Tesseract line sharing most of its text (Tesseract may drop a line or shorten
+    a filler run), if it shares at least half of it."""
+    merged = [list(x) for x in lines]
+    agreed = []
+    for ln, line in enumerate(lines):
+        if not t_raw:
+            break
+        best = max(t_raw, key=lambda t: _shared_text(line, t))
+        if _shared_text(line, best) < 0.5 * sum(c != "<" for c in line):
+            continue  # not a reading of this line
+        seen = aligned_characters(line, best)
+        for (a_ln, i), alt in sorted(alternatives.items()):
+            if a_ln != ln or seen.get(i) != alt or alt == line[i] or (line[i] == "<" and alt == "K"):
+                continue
+            agreed.append({"line": ln, "position": i, "old": line[i], "new": alt})
+            merged[ln][i] = alt
+    if not agreed:
+        return None
+    both = parse_mrz(["".join(x) for x in merged], fmt,
+                     details={**details, "engine": f"{details['engine']} + {engine}", "glyph_reading": lines,
+                              "agreed_changes": agreed})
+    return both if both.valid else None
 
 
 def read_mrz_lines(gray: np.ndarray) -> Sequence[str]:
