@@ -238,6 +238,7 @@ class DocumentConfig:
     min_warp_source_width: float = 520.0  # decode again larger when the card is narrower than this
     focal_factor: float = 0.8  # default focal length / longer image side (phone main camera)
     min_edge_support: float = 0.6  # mean fraction of the quad's sides lying on aligned image edges
+    resensitive_support: float = 0.97  # best edge support below which low-threshold edges are searched too
     max_aspect_error: float = 0.14  # |log(aspect / card aspect)|
     min_area_fraction: float = 0.06  # the card's share of the frame below which it is too small
     border_margin: float = 0.004  # corners this far outside the frame (fraction of the side) = cut off

@@ -110,6 +110,13 @@ def order_corners(pts: np.ndarray) -> np.ndarray:
     return np.roll(pts, -start, axis=0)
 
 
+def _triple(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
+    """(a x b) . c for 3-vectors (np.cross costs ~40 us a call; this runs per candidate quad)."""
+    ax, ay, az = float(a[0]), float(a[1]), float(a[2])
+    bx, by, bz = float(b[0]), float(b[1]), float(b[2])
+    return (ay * bz - az * by) * float(c[0]) + (az * bx - ax * bz) * float(c[1]) + (ax * by - ay * bx) * float(c[2])
+
+
 def rectangle_aspect(corners: np.ndarray, image_size: tuple[int, int],
                      default_focal: float) -> tuple[float, float]:
     """Estimated (width / height, focal) of the rectangle seen as ``corners`` (TL, TR, BR, BL).
@@ -126,12 +133,12 @@ def rectangle_aspect(corners: np.ndarray, image_size: tuple[int, int],
     u0, v0 = w / 2.0, h / 2.0
     tl, tr, br, bl = (np.array([p[0] - u0, p[1] - v0, 1.0]) for p in corners)
     m1, m2, m3, m4 = tl, tr, bl, br
-    den2 = float(np.dot(np.cross(m2, m4), m3))
-    den3 = float(np.dot(np.cross(m3, m4), m2))
+    den2 = _triple(m2, m4, m3)
+    den3 = _triple(m3, m4, m2)
     if abs(den2) < 1e-9 or abs(den3) < 1e-9:
         return 0.0, default_focal
-    k2 = float(np.dot(np.cross(m1, m4), m3)) / den2
-    k3 = float(np.dot(np.cross(m1, m4), m2)) / den3
+    k2 = _triple(m1, m4, m3) / den2
+    k3 = _triple(m1, m4, m2) / den3
     n2 = k2 * m2 - m1
     n3 = k3 * m3 - m1
     f = default_focal
@@ -158,11 +165,12 @@ def _aspect_error(aspect: float) -> float:
 
 def _line_intersection(l1: tuple[np.ndarray, np.ndarray], l2: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
     (p, d), (q, e) = l1, l2
-    m = np.array([[d[0], -e[0]], [d[1], -e[1]]])
-    if abs(np.linalg.det(m)) < 1e-9:
+    det = float(e[0] * d[1] - d[0] * e[1])  # of [[d0, -e0], [d1, -e1]]; Cramer's rule (np.linalg is slow for 2x2)
+    if abs(det) < 1e-9:
         return None
-    t = np.linalg.solve(m, q - p)
-    return p + t[0] * d
+    rx, ry = float(q[0] - p[0]), float(q[1] - p[1])
+    t = (e[0] * ry - rx * e[1]) / det
+    return p + t * d
 
 
 def _refine_sides(corners: np.ndarray, grad: np.ndarray, search: float) -> np.ndarray | None:
@@ -496,7 +504,7 @@ def _line_quads(lines: list[tuple[np.ndarray, np.ndarray, float]], size: tuple[i
 
 
 def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int = 6,
-               sensitive: bool = False) -> list[Quad]:
+               sensitive: bool = False, line_quads: bool = True) -> list[Quad]:
     """Card candidates in ``rgb`` (search resolution), best first.
 
     ``sensitive`` lowers the edge thresholds (a white card on white paper):
@@ -544,8 +552,8 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
                 found.append(quad)
     confident = any(q.support >= 0.9 and q.aspect_error <= 0.06 and q.area_fraction >= cfg.min_area_fraction
                     for q in found)
-    line_quads = [] if confident else _line_quads(_contour_lines(line_contours, (w, h)), (w, h))
-    for q in line_quads:
+    from_lines = [] if confident or not line_quads else _line_quads(_contour_lines(line_contours, (w, h)), (w, h))
+    for q in from_lines:
         key = tuple(np.round(q / 4).astype(int).ravel())
         if key in seen:
             continue
@@ -796,8 +804,9 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     quads = find_quads(small, cfg)
     good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error
             and not q.touches_border]
-    if not good or good[0].area_fraction < cfg.min_area_fraction:
-        quads = find_quads(small, cfg, sensitive=True) + quads
+    if not good or good[0].area_fraction < cfg.min_area_fraction or good[0].support < cfg.resensitive_support:
+        # a faint edge (a white card on a white sheet) may be missing from the first edge map
+        quads = find_quads(small, cfg, sensitive=True, line_quads=not good) + quads
         quads.sort(key=lambda q: -q.score)
         good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error
                 and not q.touches_border]

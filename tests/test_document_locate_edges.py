@@ -1,0 +1,49 @@
+"""Edge polish of the card locator: a card edge that is faint over a white sheet is still followed."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from idverify.document.locate import _polish_in_crop, _triple, locate_card, rectangle_aspect
+
+
+def _scene() -> tuple[np.ndarray, np.ndarray]:
+    """A near-white card lying partly on a white sheet, on a dark table; its true corners."""
+    img = np.full((480, 640, 3), 60, np.uint8)
+    cv2.rectangle(img, (230, 10), (420, 300), (236, 236, 236), -1)  # the sheet, under the card's top edge
+    card = np.array([[100, 150], [500, 150], [500, 402], [100, 402]], np.float64)
+    cv2.fillPoly(img, [card.astype(np.int32)], (228, 230, 233))  # 6-8 levels brighter/darker than the sheet
+    cv2.putText(img, "CARTE NATIONALE", (140, 220), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (40, 40, 120), 2)
+    return cv2.GaussianBlur(img, (3, 3), 0), card
+
+
+def test_polish_follows_the_faint_edge_not_the_sheet() -> None:
+    img, card = _scene()
+    guess = card + np.array([[0, -6], [0, 7], [3, 0], [-2, 0]], np.float64)  # top side tilted, others off
+    polished = _polish_in_crop(img, guess, window=12.0)
+    assert polished is not None
+    assert float(np.max(np.linalg.norm(polished - card, axis=1))) < 2.0
+
+
+def test_polish_gives_up_without_edges() -> None:
+    flat = np.full((200, 300, 3), 128, np.uint8)
+    square = np.array([[50, 50], [250, 50], [250, 150], [50, 150]], np.float64)
+    assert _polish_in_crop(flat, square, window=8.0) is None
+
+
+def test_locate_card_on_a_white_sheet() -> None:
+    img, card = _scene()
+    loc = locate_card(img, classify=False)
+    assert loc.found and loc.corners is not None
+    width = float(np.linalg.norm(card[1] - card[0]))
+    assert float(np.max(np.linalg.norm(loc.corners - card, axis=1))) / width < 0.02
+
+
+def test_triple_product_matches_numpy() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        a, b, c = rng.normal(size=(3, 3))
+        assert abs(_triple(a, b, c) - float(np.dot(np.cross(a, b), c))) < 1e-9
+    sq = np.array([[0, 0], [300, 0], [300, 100], [0, 100]], float) + 200
+    assert round(rectangle_aspect(sq, (800, 600), 700.0)[0], 3) == 3.0
