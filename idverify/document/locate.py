@@ -866,7 +866,7 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
 
         thumb_size = (256, round(256 / ID1_ASPECT))
         thumb = warp_card(work.pixels, src, thumb_size)
-        verdict = classify_card(thumb)
+        verdict = classify_card(thumb, aspect=best.aspect if best.aspect > 0 else None)
         if (verdict.card_type is None or verdict.score < 0.55) and best.area_fraction < 0.25:
             # an inner zone (a portrait) of a card that runs off the frame?
             cut = find_cut_off(small, cfg)
@@ -874,7 +874,7 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
                     cut[0].astype(np.float32), tuple(map(float, best.corners.mean(axis=0))), False) >= 0:
                 return CardLocation(False, "card_cut_off", score=0.0, image_size=(ow, oh), area_fraction=cut[1],
                                     image=loaded)
-        weak = verdict.score < 0.6  # a doubtful reading: is the whole frame a scan with an MRZ?
+        weak = verdict.card_type is None or verdict.score < 0.6  # unknown or doubtful: a scan with an MRZ?
         if (best.area_fraction < 0.2 and (verdict.card_type is None or verdict.score < 0.9)) or weak:
             # the rectangle found may be a zone of a scanned card (its portrait, a frame): try the whole frame
             scan = _full_frame(loaded, cfg, require_mrz=best.area_fraction >= 0.2)
