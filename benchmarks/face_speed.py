@@ -35,7 +35,7 @@ from idverify.config import FACE
 from idverify.errors import InputError
 from idverify.face.compare import compare_faces
 from idverify.face.engine import default_engine
-from idverify.media import MediaLimits, load_clip, load_image
+from idverify.media import MediaLimits, is_video, load_clip, load_image
 
 OUT = REPO / "benchmarks" / "out"
 
@@ -137,6 +137,8 @@ def accuracy(data: Path) -> None:
     print(f"\nimg-video pairs: {len(pairs)} (ours at {FACE.threshold}, naive at 0.6)")
     for p in pairs:
         a, b = data / p["file_a"], data / p["file_b"]
+        if is_video(a):  # the image may be either side of the pair
+            a, b = b, a
         genuine = p["label"] == "genuine"
         try:
             clip = load_clip(b, max_side=None, target_frames=FACE.clip_candidates, limits=limits)
@@ -144,13 +146,14 @@ def accuracy(data: Path) -> None:
         except InputError:
             ours_match = False
         ours_ok += ours_match == genuine
-        if p["file_b"] not in per_video:
-            cached = OUT / f"naive_{p['file_b'].replace('/', '__')}.npy"
+        video = str(b.relative_to(data))
+        if video not in per_video:
+            cached = OUT / f"naive_{video.replace('/', '__')}.npy"
             if not cached.exists():
                 np.save(cached, np.asarray(naive_encodings(b)).reshape(-1, 128))
-            per_video[p["file_b"]] = list(np.load(cached))
+            per_video[video] = list(np.load(cached))
         ref = load_image(a).pixels
-        distance, _ = naive(ref, b, per_video[p["file_b"]])
+        distance, _ = naive(ref, b, per_video[video])
         naive_ok += (distance < 0.6) == genuine
     print(f"  correct decisions: ours {ours_ok}/{len(pairs)}, naive {naive_ok}/{len(pairs)}")
 
