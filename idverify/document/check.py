@@ -32,14 +32,14 @@ from idverify.document.template import check_template
 from idverify.document.tilt import TiltResult, check_tilt
 from idverify.errors import InputError
 from idverify.media import ImageSource
-from idverify.results import Check, failed_reasons, frozen_mapping, to_jsonable
+from idverify.results import Check, CheckGroup, frozen_mapping, to_jsonable
 
 PHOTOS = ("recto", "verso", "tilted")
 ID_CARDS = (CardType.CNIE_2021.value, CardType.CNI_1995.value)
 
 
 @dataclasses.dataclass(frozen=True)
-class DocumentReport:
+class DocumentReport(CheckGroup):
     """The outcome of :func:`check_document`.
 
     ``portrait`` is an RGB crop of the recto portrait (for
@@ -53,18 +53,6 @@ class DocumentReport:
     locations: Mapping[str, CardLocation | None]
     portrait: np.ndarray | None = dataclasses.field(default=None, repr=False)
     crops: Mapping[str, np.ndarray] = dataclasses.field(default_factory=frozen_mapping, repr=False)
-
-    @property
-    def passed(self) -> bool:
-        return bool(self.checks) and all(c.passed for c in self.checks)
-
-    @property
-    def reasons(self) -> list[str]:
-        return failed_reasons(self.checks)
-
-    def check(self, name: str) -> Check | None:
-        """The check called ``name`` (e.g. ``"tilted.hologram"``), or ``None``."""
-        return next((c for c in self.checks if c.name == name), None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
