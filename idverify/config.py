@@ -237,6 +237,11 @@ class DocumentConfig:
     rectified_width: int = 1011  # rectified cards: 300 dpi for ID-1 (layout.ID1_SIZE_PX)
     min_warp_source_width: float = 520.0  # decode again larger when the card is narrower than this
     focal_factor: float = 0.8  # default focal length / longer image side (phone main camera)
+    # tilt angle: focal length estimated from the card's perspective (document.focal) when well conditioned
+    focal_min_factor: float = 0.5  # plausible estimated focal / longer image side
+    focal_max_factor: float = 3.0
+    focal_max_spread: float = 0.2  # relative spread of the estimate under corner noise above which the default is used
+    focal_corner_sigma: float = 0.004  # that corner noise, as a fraction of the card width
     min_edge_support: float = 0.6  # mean fraction of the quad's sides lying on aligned image edges
     resensitive_support: float = 0.97  # best edge support below which low-threshold edges are searched too
     max_aspect_error: float = 0.14  # |log(aspect / card aspect)|
@@ -262,12 +267,15 @@ class DocumentConfig:
                                  "benchmarks/RESULTS.md#document")
 
     def __post_init__(self) -> None:
-        _require_positive(self, "decode_side", "search_side", "rectified_width", "focal_factor",
+        _require_positive(self, "decode_side", "search_side", "rectified_width", "focal_factor", "focal_min_factor",
+                          "focal_max_factor", "focal_max_spread", "focal_corner_sigma",
                           "min_card_width_px", "max_tilt_deg")
         _require_fraction(self, "min_edge_support", "min_area_fraction", "max_clipped", "max_glare_zone",
                           "max_glare_portrait", "max_glare_fields", "border_margin")
         if self.min_tilt_deg >= self.max_tilt_deg:
             raise UsageError("usage_error", "DocumentConfig.min_tilt_deg must be < max_tilt_deg")
+        if self.focal_min_factor >= self.focal_max_factor:
+            raise UsageError("usage_error", "DocumentConfig.focal_min_factor must be < focal_max_factor")
 
 
 DOCUMENT = DocumentConfig()

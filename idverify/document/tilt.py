@@ -10,9 +10,11 @@ rectified):
    the same type shares the background and labels but not the values, so
    only the same card scores high.
 2. **Angle**: each capture's pose comes from the homography between the
-   physical card (mm) and the photo, with the focal length estimated from
-   the perspective (or a phone default); the tilt is the angle between the
-   two viewing directions, expressed in the card's frame.
+   physical card (known aspect) and the photo, with each photo's focal
+   length estimated from the card's perspective when that is well
+   conditioned (:mod:`idverify.document.focal`), else a phone default; the
+   tilt is the angle between the two viewing directions, in the card's
+   frame. The evidence says which focal length was used and how.
 3. **Hologram response**: a per-channel gain + offset fitted on the non-OVD
    area explains the global lighting change; the residual colour change
    inside the OVD zones, relative to the residual elsewhere, is the
@@ -29,8 +31,9 @@ import cv2
 import numpy as np
 
 from idverify.config import DOCUMENT, DocumentConfig
+from idverify.document.focal import FocalEstimate, card_homography, estimate_focal
 from idverify.document.layout import CardLayout, ZoneKind
-from idverify.document.locate import CardLocation, layout_for, locate_card, rectangle_aspect
+from idverify.document.locate import CardLocation, layout_for, locate_card
 from idverify.media import ImageSource
 from idverify.results import Check
 
@@ -147,15 +150,20 @@ def same_card_score(flat: np.ndarray, aligned: np.ndarray, layout: CardLayout | 
     return float(np.median(scores)) if scores else 0.0
 
 
-def camera_pose(corners: np.ndarray, image_size: tuple[int, int], aspect: float,
-                cfg: DocumentConfig = DOCUMENT) -> tuple[np.ndarray, np.ndarray]:
-    """(R, t) of the card plane (width 1, height 1/aspect) seen as ``corners`` (TL, TR, BR, BL)."""
+def focal_for(loc: CardLocation, aspect: float, cfg: DocumentConfig = DOCUMENT) -> FocalEstimate:
+    """Focal length of ``loc``'s photo from the card's perspective (:mod:`.focal`), else the phone default."""
+    assert loc.corners is not None
+    return estimate_focal(loc.corners, loc.image_size, aspect, cfg.focal_factor * max(loc.image_size),
+                          min_factor=cfg.focal_min_factor, max_factor=cfg.focal_max_factor,
+                          max_spread=cfg.focal_max_spread, corner_sigma=cfg.focal_corner_sigma)
+
+
+def camera_pose(corners: np.ndarray, image_size: tuple[int, int], aspect: float, focal: float) -> tuple[np.ndarray,
+                                                                                                       np.ndarray]:
+    """(R, t) of the card plane (width 1, height 1/aspect) seen as ``corners`` (TL, TR, BR, BL) at ``focal`` px."""
     w, h = image_size
-    default_f = cfg.focal_factor * max(w, h)
-    _, f = rectangle_aspect(corners, image_size, default_f)
-    k = np.array([[f, 0, w / 2.0], [0, f, h / 2.0], [0, 0, 1.0]])
-    obj = np.array([[0, 0], [1, 0], [1, 1 / aspect], [0, 1 / aspect]], np.float64)
-    hom, _ = cv2.findHomography(obj, corners.astype(np.float64))
+    k = np.array([[focal, 0, w / 2.0], [0, focal, h / 2.0], [0, 0, 1.0]])
+    hom = card_homography(corners, aspect)
     if hom is None:
         return np.eye(3), np.array([0, 0, 1.0])
     m = np.linalg.inv(k) @ hom
@@ -169,10 +177,10 @@ def camera_pose(corners: np.ndarray, image_size: tuple[int, int], aspect: float,
     return r, t
 
 
-def viewing_direction(loc: CardLocation, aspect: float, cfg: DocumentConfig = DOCUMENT) -> np.ndarray:
+def viewing_direction(loc: CardLocation, aspect: float, focal: float) -> np.ndarray:
     """Unit vector from the card centre to the camera, in the card's own frame."""
     assert loc.corners is not None
-    r, t = camera_pose(loc.corners, loc.image_size, aspect, cfg)
+    r, t = camera_pose(loc.corners, loc.image_size, aspect, focal)
     centre = r @ np.array([0.5, 0.5 / aspect, 0.0]) + t
     v = r.T @ (-centre)
     return v / max(float(np.linalg.norm(v)), 1e-9)
@@ -263,18 +271,24 @@ def check_tilt(flat: CardLocation | ImageSource, tilted: CardLocation | ImageSou
     checks = [Check("tilt_same_card", same >= cfg.min_same_card, None if same >= cfg.min_same_card
                     else "tilt_not_same_card", score=round(same, 4), threshold=cfg.min_same_card, evidence=ev)]
     # 2. angle between the viewing directions, in the card's frame
-    aspect = w / h
+    # (each photo's focal length from its own card when well conditioned, else the phone default)
+    aspect = layout.aspect if layout is not None else w / h
     angle: float | None = None
+    angle_ev: dict[str, object] = {"crop": "tilted/rectified", "range_deg": [cfg.min_tilt_deg, cfg.max_tilt_deg]}
     try:
-        v_flat = viewing_direction(flat, aspect, cfg)
-        v_tilt = viewing_direction(tilted, aspect, cfg)
+        f_flat = focal_for(flat, aspect, cfg)
+        f_tilt = focal_for(tilted, aspect, cfg)
+        angle_ev["flat"] = f_flat.to_evidence(flat.image_size)
+        angle_ev["tilted"] = f_tilt.to_evidence(tilted.image_size)
+        v_flat = viewing_direction(flat, aspect, f_flat.focal)
+        v_tilt = viewing_direction(tilted, aspect, f_tilt.focal)
         angle = math.degrees(math.acos(float(np.clip(np.dot(v_flat, v_tilt), -1.0, 1.0))))
     except (np.linalg.LinAlgError, cv2.error, ValueError):
         angle = None
     ok_angle = angle is not None and cfg.min_tilt_deg <= angle <= cfg.max_tilt_deg
     checks.append(Check("tilt_angle", ok_angle, None if ok_angle else "tilt_angle_out_of_range",
                         score=None if angle is None else round(angle, 2), threshold=cfg.min_tilt_deg,
-                        evidence={"crop": "tilted/rectified", "range_deg": [cfg.min_tilt_deg, cfg.max_tilt_deg]}))
+                        evidence=angle_ev))
     # 3. hologram response
     resp = ovd_response(f_small, aligned, layout, valid)
     ok_resp = resp >= cfg.min_ovd_response
@@ -284,4 +298,4 @@ def check_tilt(flat: CardLocation | ImageSource, tilted: CardLocation | ImageSou
     return TiltResult(tuple(checks), angle, same, resp, aligned)
 
 
-__all__ = ["TiltResult", "camera_pose", "check_tilt", "ovd_response", "register", "viewing_direction"]
+__all__ = ["TiltResult", "camera_pose", "check_tilt", "focal_for", "ovd_response", "register", "viewing_direction"]
