@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -173,6 +174,17 @@ def _line_intersection(l1: tuple[np.ndarray, np.ndarray], l2: tuple[np.ndarray, 
     return p + t * d
 
 
+
+def _corners_from_lines(lines: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray | None:
+    """The four corners where consecutive edge lines (point, direction) meet, or ``None`` if two are parallel."""
+    out = []
+    for i in range(4):
+        p = _line_intersection(lines[(i - 1) % 4], lines[i])
+        if p is None:
+            return None
+        out.append(p)
+    return np.array(out)
+
 def _refine_sides(corners: np.ndarray, grad: np.ndarray, search: float) -> np.ndarray | None:
     """Move each side to the strongest gradient along its normals and intersect the fitted lines."""
     h, w = grad.shape
@@ -220,13 +232,9 @@ def _refine_sides(corners: np.ndarray, grad: np.ndarray, search: float) -> np.nd
             return None
         vx, vy, x0, y0_ = cv2.fitLine(edge_pts.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
         lines.append((np.array([x0, y0_], np.float64), np.array([vx, vy], np.float64)))
-    out = []
-    for i in range(4):
-        p = _line_intersection(lines[(i - 1) % 4], lines[i])
-        if p is None:
-            return None
-        out.append(p)
-    refined = np.array(out)
+    refined = _corners_from_lines(lines)
+    if refined is None:
+        return None
     if np.max(np.abs(refined - corners)) > 3 * search + 10:
         return None
     return refined
@@ -315,13 +323,7 @@ def _polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: f
         p0 = a + icpt_f * n
         dir_ = d + slope_f * n
         lines.append((p0, dir_ / float(np.hypot(*dir_))))
-    out = []
-    for i in range(4):
-        p = _line_intersection(lines[(i - 1) % 4], lines[i])
-        if p is None:
-            return None
-        out.append(p)
-    return np.array(out)
+    return _corners_from_lines(lines)
 
 
 
