@@ -40,16 +40,19 @@ class MediaLimits:
     max_pixels: int = 50_000_000  # a 12 MP phone photo is 12e6; anything far above is a bomb
     min_image_side: int = 32
     max_video_bytes: int = 200 * 1024 * 1024
-    max_video_seconds: float = 30.0
+    max_video_seconds: float = 120.0  # longer files are refused before decoding
+    analysis_seconds: float = 20.0  # clips are decoded and analysed on their first seconds only
     min_video_seconds: float = 0.5
     max_video_frames: int = 1800
     max_video_pixels: int = 1920 * 1920  # per frame: 1080p in either orientation
 
     def __post_init__(self) -> None:
         _require_positive(self, "max_file_bytes", "max_pixels", "min_image_side", "max_video_bytes",
-                          "max_video_seconds", "max_video_frames", "max_video_pixels")
+                          "max_video_seconds", "analysis_seconds", "max_video_frames", "max_video_pixels")
         if self.min_video_seconds < 0 or self.min_video_seconds >= self.max_video_seconds:
             raise UsageError("usage_error", "MediaLimits.min_video_seconds must be in [0, max_video_seconds)")
+        if self.analysis_seconds <= self.min_video_seconds:
+            raise UsageError("usage_error", "MediaLimits.analysis_seconds must be above min_video_seconds")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -225,6 +225,15 @@ class Clip:
     scale: float  # decoded width / source width
     decoded_frames: int  # frames read from the stream (including skipped ones)
     truncated: bool  # the stream ended well before the declared frame count
+    trimmed: bool = False  # the source goes on past ``MediaLimits.analysis_seconds``: only its start was decoded
+
+    @property
+    def span(self) -> float:
+        """Seconds of the source covered by the decoded frames (``info.duration`` unless trimmed)."""
+        if not self.trimmed:
+            return self.info.duration
+        step = 1.0 / self.info.fps if self.info.fps else 0.0
+        return self.timestamps[-1] + step
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -313,8 +322,13 @@ def _check_limits(info: VideoInfo, limits: MediaLimits) -> None:
         raise InputError("video_too_large", f"{info.width}x{info.height} frames > limit {limits.max_video_pixels} px")
     if info.duration > limits.max_video_seconds:
         raise InputError("video_too_long", f"{info.duration:.1f} s > limit {limits.max_video_seconds} s")
-    if info.frame_count > limits.max_video_frames:
+    if _window_frames(info, limits) > limits.max_video_frames:
         raise InputError("video_too_large", f"{info.frame_count} frames > limit {limits.max_video_frames}")
+
+
+def _window_frames(info: VideoInfo, limits: MediaLimits) -> int:
+    """Declared frames within the analysis window (all of them when the frame rate is unknown)."""
+    return min(info.frame_count, math.ceil(limits.analysis_seconds * info.fps)) if info.fps else info.frame_count
 
 
 def probe_video(source: VideoSource, *, limits: MediaLimits = MEDIA) -> VideoInfo:
@@ -338,7 +352,9 @@ def load_clip(source: VideoSource, *, max_side: int | None = 640, stride: int = 
     ``target_frames`` picks the stride from the declared frame count so that
     about that many frames, evenly spaced, are kept. Skipped frames are only
     decoded (``grab``), not converted, which is what makes sparse sampling
-    cheap. Rotation metadata is applied.
+    cheap. Rotation metadata is applied. A source longer than
+    ``limits.analysis_seconds`` (and within ``limits.max_video_seconds``) is
+    decoded up to that point only and comes back ``trimmed``.
     """
     if stride < 1 or (target_frames is not None and target_frames < 1):
         raise InputError("usage_error", "stride and target_frames must be >= 1")
@@ -352,9 +368,11 @@ def load_clip(source: VideoSource, *, max_side: int | None = 640, stride: int = 
                 raise InputError("video_corrupt", "the container cannot be opened or holds no video stream")
             info = _probe(cap, container, size)
             _check_limits(info, limits)
+            window = _window_frames(info, limits)
             if target_frames is not None:
-                stride = max(1, info.frame_count // target_frames) if info.frame_count else stride
+                stride = max(1, window // target_frames) if window else stride
             index = 0
+            trimmed = False
             scale = 1.0
             source_shape = (0, 0)
             while True:
@@ -363,6 +381,9 @@ def load_clip(source: VideoSource, *, max_side: int | None = 640, stride: int = 
                 if not cap.grab():
                     break
                 stamp_ms = float(cap.get(cv2.CAP_PROP_POS_MSEC) or 0.0)
+                if index > 0 and stamp_ms / 1000.0 >= limits.analysis_seconds:
+                    trimmed = True
+                    break
                 if index % stride == 0:
                     ok, bgr = cap.retrieve()
                     if not ok or bgr is None:
@@ -383,14 +404,16 @@ def load_clip(source: VideoSource, *, max_side: int | None = 640, stride: int = 
     height, width = source_shape
     fps = info.fps or (index / stamps[-1] if stamps[-1] > 0 else 0.0)
     duration = max(stamps[-1] + (1.0 / fps if fps else 0.0), index / fps if fps else 0.0)
+    if trimmed:  # the declared length stands for the part not decoded
+        duration = max(duration, info.duration)
     info = dataclasses.replace(info, width=width, height=height, fps=fps, duration=duration)
     if duration > limits.max_video_seconds:
         raise InputError("video_too_long", f"{duration:.1f} s > limit {limits.max_video_seconds} s")
     if duration < limits.min_video_seconds:
         raise InputError("video_too_short", f"{duration:.2f} s < minimum {limits.min_video_seconds} s")
-    truncated = info.frame_count > 0 and index < 0.9 * info.frame_count
+    truncated = not trimmed and info.frame_count > 0 and index < 0.9 * info.frame_count
     return Clip(frames=tuple(frames), timestamps=tuple(stamps), indexes=tuple(indexes), info=info,
-                scale=scale, decoded_frames=index, truncated=truncated)
+                scale=scale, decoded_frames=index, truncated=truncated, trimmed=trimmed)
 
 
 def downscale(image: np.ndarray, max_side: int | None) -> tuple[np.ndarray, float]:

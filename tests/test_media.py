@@ -109,6 +109,20 @@ def test_clip_decoding(clip_path: Path) -> None:
     assert is_video(clip_path) and is_video(clip_path.read_bytes()) and not is_video(np.zeros((4, 4, 3), np.uint8))
 
 
+def test_long_clip_is_decoded_up_to_the_analysis_window(clip_path: Path) -> None:
+    window = MediaLimits(analysis_seconds=1.0)  # the 2 s fixture stands for a clip longer than the window
+    clip = load_clip(clip_path, limits=window)
+    assert clip.trimmed and not clip.truncated
+    assert len(clip) == 15 and clip.indexes[-1] == 14
+    assert clip.span == pytest.approx(1.0, abs=1e-3) and clip.info.duration == pytest.approx(2.0, abs=0.05)
+    assert len(load_clip(clip_path, target_frames=5, limits=window)) == 5  # the stride spreads over the window
+    whole = load_clip(clip_path)
+    assert not whole.trimmed and whole.span == whole.info.duration
+    # the frame cap counts the frames decoded, not the length of the file
+    assert len(load_clip(clip_path, limits=MediaLimits(analysis_seconds=1.0, max_video_frames=20))) == 15
+    assert _reason(lambda: load_clip(clip_path, limits=MediaLimits(max_video_frames=20))) == "video_too_large"
+
+
 def test_clip_bytes_leave_no_temporary_file(clip_path: Path) -> None:
     before = {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("idverify-")}
     load_clip(clip_path.read_bytes())

@@ -95,7 +95,7 @@ def check_liveness(video: VideoInput | None = None, challenge: str | Challenge |
                                       threshold=1.0, evidence={"error": exc.message, "frames": []})
 
     # container metadata and audio run in ffprobe / ffmpeg on the other core while the face is tracked
-    side = _SIDE.submit(_container_side, video, clip.info.duration + 1.0, audio) if video is not None else None
+    side = _SIDE.submit(_container_side, video, clip.span + 1.0, audio) if video is not None else None
     greys = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) if f.ndim == 3 else f for f in frames]  # converted once
     track = track_face(greys, engine, config)
     tracked = time.perf_counter()
@@ -132,6 +132,8 @@ def check_liveness(video: VideoInput | None = None, challenge: str | Challenge |
         "source_size": [clip.info.width, clip.info.height],
         "rotation": clip.info.rotation,
         "truncated": clip.truncated,
+        "analysed_s": round(clip.span, 3),  # less than duration_s when the clip was trimmed to the analysis window
+        "trimmed": clip.trimmed,
         "tracked_fraction": round(track.tracked_fraction, 3),
         "detections": len(track.detect_positions),
         "series": _series(stamps, signals),
