@@ -121,6 +121,7 @@ _LIVENESS: dict[str, str] = {
     "frozen_frames": "a long run of identical frames (frozen or still-image injection)",
     "looped_frames": "a run of frames repeats an earlier run (looped video)",
     "timestamps_invalid": "frame timestamps go backwards, repeat or jump (edited or injected stream)",
+    "scene_cut": "the clip cuts between shots: an edited video, not one continuous capture (hint only)",
     "virtual_camera_hint": "container metadata typical of a virtual camera or video editor (hint only)",
     "audio_mismatch": "voice energy and mouth opening do not move together",
     "challenge_invalid": "the challenge token is forged, expired, malformed or already used",

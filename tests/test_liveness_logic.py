@@ -19,7 +19,14 @@ from idverify.face.engine import CHIP_SIZE, Box
 from idverify.liveness import check_liveness, issue_challenge
 from idverify.liveness.blink import find_blinks
 from idverify.liveness.decision import fuse
-from idverify.liveness.injection import frame_changes, frozen_check, loop_check, metadata_check, thumbnails
+from idverify.liveness.injection import (
+    cut_check,
+    frame_changes,
+    frozen_check,
+    loop_check,
+    metadata_check,
+    thumbnails,
+)
 from idverify.liveness.motion import pair_structure
 from idverify.liveness.signals import MODEL_POINTS, head_pose, project_model
 from idverify.media import Clip, VideoInfo
@@ -313,6 +320,16 @@ def test_frozen_and_looped_frames() -> None:
     check = loop_check(thumbnails(looped), stamps)
     assert not check.passed and check.reason == "looped_frames" and check.evidence["offset_frames"] == 30
     assert loop_check(thumbnails(moving * 1), stamps[:30]).passed
+
+
+def test_cuts_between_shots_are_a_hint_and_motion_is_not_a_cut() -> None:
+    moving = [np.roll(f, 7 * i, axis=1) for i, f in enumerate(frames_for(30, seed=3))]
+    assert cut_check(thumbnails(moving)).passed  # fast motion changes every frame: no spike
+    other_shot = [np.clip(f.astype(np.int16) + 90, 0, 255).astype(np.uint8) for f in frames_for(30, seed=5)]
+    check = cut_check(thumbnails(frames_for(30) + other_shot), indexes=list(range(100, 160)))
+    assert not check.passed and check.reason == "scene_cut" and check.evidence["frames"] == [130]
+    live, _, reasons, hints = fuse({"blink": Check("blink", True, score=2.0, threshold=1.0), "cuts": check})
+    assert live and reasons == [] and hints == ["scene_cut"]
 
 
 def test_metadata_hint_is_advisory() -> None:

@@ -22,6 +22,7 @@ from idverify.liveness.challenge import Challenge, challenge_check, verify_chall
 from idverify.liveness.decision import THRESHOLD, fuse
 from idverify.liveness.identity import face_count_check, identity_check, presence_check
 from idverify.liveness.injection import (
+    cut_check,
     frame_changes,
     frozen_check,
     loop_check,
@@ -111,7 +112,9 @@ def check_liveness(video: VideoInput | None = None, challenge: str | Challenge |
     cues["head_pose"] = head_pose_check(signals, stamps, config, indexes)
     cues["surface"] = surface_check(frames, track, config, indexes)
     cues["frozen"] = frozen_check(frame_changes(greys, track.boxes), stamps, config, indexes)
-    cues["loop"] = loop_check(thumbnails(greys), stamps, config, indexes)
+    thumbs = thumbnails(greys)
+    cues["loop"] = loop_check(thumbs, stamps, config, indexes)
+    cues["cuts"] = cut_check(thumbs, config, indexes)
     cues["timestamps"] = timestamp_check(stamps, clip.info.fps, indexes)
     if active is not None:
         cues["challenge"] = challenge_check(active, signals, blinks, stamps, config, indexes)

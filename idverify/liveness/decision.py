@@ -35,7 +35,7 @@ THRESHOLD = 0.5
 ATTACK_CUES = ("face_present", "single_face", "identity", "frozen", "loop", "surface", "challenge")
 LOWER_IS_BETTER = ("identity", "frozen", "loop", "surface", "single_face")
 EVIDENCE_CUES = ("blink", "structure")
-HINT_CUES = ("head_pose", "timestamps", "metadata", "lip_sync")
+HINT_CUES = ("head_pose", "timestamps", "cuts", "metadata", "lip_sync")
 
 
 def _clamp(value: float) -> float:

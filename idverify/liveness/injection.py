@@ -1,4 +1,4 @@
-"""Injection hints: frozen or looped frames, impossible timestamps, tell-tale container metadata.
+"""Injection hints: frozen or looped frames, cuts, impossible timestamps, tell-tale container metadata.
 
 Frozen and looped frames are measured on small grey thumbnails of whole
 frames. A loop is a run of frames that matches an earlier run (forwards or
@@ -15,6 +15,9 @@ other, so a person holding still is not mistaken for a loop.
 True
 >>> frozen_check(frame_changes(clip[:5] + [clip[5]] * 25), [i / 30 for i in range(30)]).reason
 'frozen_frames'
+>>> ramp = [np.full((40, 40), 60 + i, np.uint8) for i in range(20)] + [np.full((40, 40), 200, np.uint8)] * 10
+>>> cut_check(thumbnails(ramp)).evidence["frames"]
+[20]
 """
 
 from __future__ import annotations
@@ -139,6 +142,26 @@ def loop_check(thumbs: np.ndarray, timestamps: Sequence[float] | np.ndarray, con
                                 "offset_frames": abs(key) if size and kind == "forward" else None}
     return Check("loop", passed=passed, reason=None if passed else "looped_frames", score=float(size),
                  threshold=float(min_run), evidence=evidence)
+
+
+def cut_check(thumbs: np.ndarray, config: LivenessConfig = LIVENESS, indexes: Sequence[int] | None = None) -> Check:
+    """``cuts``: hard cuts between shots (a hint: a phone capture is one continuous shot).
+
+    A cut is a change between consecutive whole-frame thumbnails of at least
+    ``cut_min_diff`` grey levels and ``cut_min_ratio`` times the median change
+    of the 16 frame pairs around it (so fast motion is not a cut).
+    """
+    changes = np.abs(np.diff(thumbs, axis=0)).mean(axis=1) if len(thumbs) > 1 else np.zeros(0)
+    cuts = []
+    for pos, change in enumerate(changes):
+        around = np.r_[changes[max(0, pos - 8):pos], changes[pos + 1:pos + 9]]
+        if change >= config.cut_min_diff and change >= config.cut_min_ratio * max(float(np.median(around)) if
+                                                                                  len(around) else 0.0, 1.0):
+            cuts.append(pos + 1)
+    passed = not cuts
+    return Check("cuts", passed=passed, reason=None if passed else "scene_cut", score=float(len(cuts)), threshold=1.0,
+                 evidence={"frames": [_frame(indexes, p) for p in cuts[:20]],
+                           "largest_change": round(float(changes.max()), 2) if len(changes) else 0.0})
 
 
 def timestamp_check(timestamps: Sequence[float] | np.ndarray, fps: float,
