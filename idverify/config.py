@@ -188,6 +188,15 @@ class LivenessConfig:
     min_motion: float = 0.03  # 90th pct. non-similarity shape change (IOD) above which low parallax is planar
     min_parallax: float = 0.045  # 90th pct. nose-tip parallax against the contour (IOD) for a 3-D face
     planar_ratio: float = 0.25  # parallax / motion below this with enough motion: planar_motion
+    # plane and parallax on the skin texture (optical flow; see idverify.liveness.parallax)
+    parallax_window_s: float = 1.0  # each window follows the texture this long ...
+    parallax_every_s: float = 0.5  # ... windows start this often ...
+    parallax_step_s: float = 0.08  # ... in flow steps this long
+    parallax_max_points: int = 60
+    parallax_min_points: int = 12
+    parallax_min_turn: float = 6.0  # degrees of yaw over a window for it to be judged
+    parallax_min_windows: int = 2
+    min_relief: float = 0.1  # homography residual (IOD) per radian of turn: heads 0.16-0.6, hand-moved prints <= 0.05
     # screen and print
     max_screen_score: float = 0.5  # fused screen/print score (0..1) at or above which the clip is an attack
     surface_peak_scale: float = 8.0  # periodic spectral peak (log units) at the decision point
@@ -219,7 +228,9 @@ class LivenessConfig:
                           "baseline_window", "min_motion", "min_parallax", "identity_frames", "max_identity_drift",
                           "frozen_min_seconds", "loop_min_frames", "cut_min_diff", "cut_min_ratio", "challenge_window",
                           "challenge_yaw", "challenge_pitch", "challenge_mouth", "second_face_min_detections",
-                          "surface_peak_scale", "surface_glare_scale")
+                          "surface_peak_scale", "surface_glare_scale", "parallax_window_s", "parallax_every_s",
+                          "parallax_step_s", "parallax_max_points", "parallax_min_points", "parallax_min_turn",
+                          "parallax_min_windows", "min_relief")
         _require_fraction(self, "blink_ratio", "min_tracked_fraction", "second_face_ratio", "planar_ratio",
                           "max_screen_score", "audio_min_voiced")
         if self.min_blinks < 0:

@@ -28,6 +28,7 @@ from idverify.liveness.injection import (
     thumbnails,
 )
 from idverify.liveness.motion import pair_structure
+from idverify.liveness.parallax import flow_windows, parallax_check
 from idverify.liveness.signals import MODEL_POINTS, head_pose, project_model
 from idverify.media import Clip, VideoInfo
 from idverify.results import Check
@@ -351,3 +352,50 @@ def test_fusion_reasons_and_score_agree() -> None:
                 "surface": Check("surface", False, "screen_replay", score=0.8, threshold=0.5)}
     live, score, reasons, _ = fuse(attacked)
     assert not live and reasons == ["screen_replay"] and score < 0.5
+
+
+def turning_texture(deep: bool, count: int = 40) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """A textured picture turned 25 degrees about the vertical axis (a homography), with the flat face's
+    landmarks turned with it; ``deep`` moves a patch around the nose further, as parallax would."""
+    rng = np.random.default_rng(7)
+    texture = cv2.GaussianBlur(rng.uniform(0, 255, (SIZE[1], SIZE[0])).astype(np.float32), (0, 0), 3.0)
+    texture = cv2.normalize(texture, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    base = ScriptedEngine([{}], flat=True).points(0)
+    x0, y0 = base[27:36].min(axis=0).astype(int) - 6
+    x1, y1 = base[27:36].max(axis=0).astype(int) + 6
+    centre = np.array([SIZE[0] / 2, SIZE[1] / 2])
+    corners = np.array([[0, 0], [SIZE[0], 0], [SIZE[0], SIZE[1]], [0, SIZE[1]]], np.float64)
+    greys, marks = [], []
+    for i in range(count):
+        turn = np.radians(25.0 * i / (count - 1))
+        # the picture 600 mm from a 640 px focal camera, turned about its own vertical axis
+        x, y = ((corners - centre) * 600.0 / 640.0).T
+        depth = 600.0 + x * np.sin(turn)
+        seen = np.c_[x * np.cos(turn), y] * 640.0 / depth[:, None] + centre
+        plane = cv2.getPerspectiveTransform(corners.astype(np.float32), seen.astype(np.float32))
+        frame = cv2.warpPerspective(texture, plane, SIZE)
+        if deep:
+            shifted = cv2.warpPerspective(texture, np.array([[1, 0, 0.5 * i], [0, 1, 0], [0, 0, 1]]) @ plane, SIZE)
+            frame[y0:y1, x0:x1] = shifted[y0:y1, x0:x1]
+        greys.append(frame)
+        marks.append(cv2.perspectiveTransform(base.reshape(-1, 1, 2), plane).reshape(-1, 2))
+    return greys, np.array(marks), np.linspace(0.0, 25.0, count)
+
+
+def test_texture_turning_like_a_plane_is_planar_and_with_parallax_is_a_head() -> None:
+    stamps = [i / FPS for i in range(40)]
+    flat = flow_windows(*turning_texture(deep=False), stamps)
+    deep = flow_windows(*turning_texture(deep=True), stamps)
+    assert len(flat) == len(deep) == 2 and all(w.turn > 6 and w.points >= 12 for w in flat + deep)
+    assert max(w.residual for w in flat) < 0.005  # a homography explains a turned picture to sub-pixel level
+    flat_check, deep_check = parallax_check(flat), parallax_check(deep)
+    assert flat_check.reason == "planar_motion" and flat_check.score is not None and flat_check.score < 0.02
+    assert deep_check.passed and deep_check.score is not None and deep_check.score > 10 * flat_check.score
+    assert fuse({"parallax": flat_check})[2] == ["planar_motion"]
+    assert fuse({"parallax": deep_check})[0]
+
+
+def test_still_face_gives_no_parallax_verdict() -> None:
+    greys, marks, _ = turning_texture(deep=True)
+    check = parallax_check(flow_windows(greys, marks, np.zeros(40), [i / FPS for i in range(40)]))
+    assert not check.passed and check.reason == "no_head_motion" and check.evidence["turned_windows"] == 0

@@ -31,6 +31,7 @@ from idverify.liveness.injection import (
     timestamp_check,
 )
 from idverify.liveness.motion import head_pose_check, structure_check
+from idverify.liveness.parallax import flow_windows, parallax_check
 from idverify.liveness.result import LivenessResult
 from idverify.liveness.signals import Signals, compute_signals
 from idverify.liveness.surface import surface_check
@@ -109,6 +110,8 @@ def check_liveness(video: VideoInput | None = None, challenge: str | Challenge |
     cues["single_face"] = face_count_check(track, config, indexes)
     cues["blink"] = blink_check(blinks, signals.ear, config, indexes)
     cues["structure"] = structure_check(track.landmarks, config, indexes)
+    windows = flow_windows(greys, track.landmarks, signals.yaw, stamps, config)
+    cues["parallax"] = parallax_check(windows, config, indexes)
     cues["head_pose"] = head_pose_check(signals, stamps, config, indexes)
     cues["surface"] = surface_check(frames, track, config, indexes)
     cues["frozen"] = frozen_check(frame_changes(greys, track.boxes), stamps, config, indexes)

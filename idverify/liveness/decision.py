@@ -6,7 +6,8 @@ Three kinds of cues:
   faces, identity change, frozen or looped frames, screen or print surface,
   planar (flat-picture) motion, a failed or invalid challenge;
 * **liveness evidence**: at least one of a blink or a 3-D head movement
-  (nose parallax) must be seen — a photo held still shows neither;
+  (nose parallax in the landmarks, or relief in the skin texture's optical
+  flow) must be seen — a photo held still shows neither;
 * **hints** are reported but never decide alone (container metadata,
   timestamps, lip sync, pose range).
 
@@ -34,7 +35,7 @@ from idverify.results import Check
 THRESHOLD = 0.5
 ATTACK_CUES = ("face_present", "single_face", "identity", "frozen", "loop", "surface", "challenge")
 LOWER_IS_BETTER = ("identity", "frozen", "loop", "surface", "single_face")
-EVIDENCE_CUES = ("blink", "structure")
+EVIDENCE_CUES = ("blink", "structure", "parallax")
 HINT_CUES = ("head_pose", "timestamps", "cuts", "metadata", "lip_sync")
 
 
@@ -70,10 +71,12 @@ def fuse(cues: Mapping[str, Check]) -> tuple[bool, float, list[str], list[str]]:
         attack = max(attack, _attack_level(check))
         if not check.passed and check.reason and check.reason not in reasons:
             reasons.append(check.reason)
-    structure = cues.get("structure")
-    if structure is not None and structure.reason == "planar_motion":
-        reasons.append("planar_motion")
-        attack = max(attack, 0.5 + 0.5 * _clamp(1.0 - (structure.score or 0.0) / (structure.threshold or 1.0)))
+    for name in ("structure", "parallax"):  # a face that turned like a flat picture is an attack, not just no evidence
+        check = cues.get(name)
+        if check is not None and check.reason == "planar_motion":
+            if "planar_motion" not in reasons:
+                reasons.append("planar_motion")
+            attack = max(attack, 0.5 + 0.5 * _clamp(1.0 - (check.score or 0.0) / (check.threshold or 1.0)))
     evidence_checks = [cues[n] for n in EVIDENCE_CUES if n in cues]
     evidence = max((_evidence_level(c) for c in evidence_checks), default=0.0)
     if "challenge" in cues and cues["challenge"].passed:

@@ -49,7 +49,7 @@ def _similarity_residual(src: np.ndarray, dst: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.abs(residual) ** 2)))
 
 
-def _homography(src: np.ndarray, dst: np.ndarray) -> np.ndarray | None:
+def homography(src: np.ndarray, dst: np.ndarray) -> np.ndarray | None:
     """Least-squares homography (normalised DLT) taking ``src`` to ``dst``; ``None`` if degenerate."""
     def normaliser(points: np.ndarray) -> np.ndarray:
         centre = points.mean(axis=0)
@@ -81,10 +81,10 @@ def pair_structure(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     iod = max((interocular_distance(a) + interocular_distance(b)) / 2.0, 1e-6)
     src, dst = a[OUTER].astype(np.float64), b[OUTER].astype(np.float64)
     motion = _similarity_residual(src, dst) / iod
-    homography = _homography(src, dst)
-    if homography is None:
+    fitted = homography(src, dst)
+    if fitted is None:
         return motion, float("nan")
-    nose = np.c_[a[NOSE], np.ones(len(NOSE))] @ homography.T
+    nose = np.c_[a[NOSE], np.ones(len(NOSE))] @ fitted.T
     predicted = nose[:, :2] / nose[:, 2:]
     parallax = float(np.sqrt(np.mean(np.sum((predicted - b[NOSE]) ** 2, axis=1)))) / iod
     return motion, parallax

@@ -242,12 +242,20 @@ def make_bona_fide_clip(portrait: str = "astronaut", seed: int = 0, *, size: tup
 
 
 def make_attack_clip(kind: str, seed: int = 0, *, portrait: str | None = None, size: tuple[int, int] = (480, 640),
-                     fps: float = 25.0, duration: float = 4.0) -> GeneratedClip:
-    """One presentation or injection attack of type ``kind`` (a key of :data:`ATTACK_REASONS`)."""
+                     fps: float = 25.0, duration: float = 4.0, prop_height: float | None = None) -> GeneratedClip:
+    """One presentation or injection attack of type ``kind`` (a key of :data:`ATTACK_REASONS`).
+
+    ``prop_height`` (``printed_photo`` only): the print's height as a share of
+    the frame's (default 0.8); from about 1.3 its white border is out of view.
+    """
     if kind not in ATTACK_REASONS:
         raise UsageError("usage_error", f"unknown attack {kind!r}; choose from {list(ATTACK_TYPES)}")
     who = portrait or DEFAULT_ATTACK_PORTRAIT[kind]
     n = _check(who, size, fps, duration)
+    if prop_height is not None:
+        if kind != "printed_photo" or not 0.2 <= prop_height <= 3.0:
+            raise UsageError("usage_error", "prop_height applies to printed_photo, within [0.2, 3]")
+        return _printed_photo(who, seed, size, fps, n, height=prop_height)
     builder = _BUILDERS[kind]
     return builder(who, seed, size, fps, n)
 
@@ -262,12 +270,13 @@ def _static_photo(portrait: str, seed: int, size: tuple[int, int], fps: float, n
     return GeneratedClip(frames=frames, fps=fps, truth=truth)
 
 
-def _printed_photo(portrait: str, seed: int, size: tuple[int, int], fps: float, n: int) -> GeneratedClip:
+def _printed_photo(portrait: str, seed: int, size: tuple[int, int], fps: float, n: int, *,
+                   height: float = 0.8) -> GeneratedClip:
     scene_rng, print_rng, pose_rng, cam_rng = _rngs(seed, f"printed_photo/{portrait}", 4)
     background = room_background(scene_rng, size)
     texture = print_texture(load_portrait(portrait), print_rng, height=int(size[1] * 1.1))
     tex_size = (texture.shape[1], texture.shape[0])
-    poses = _plane_track(pose_rng, n, fps, size, height=0.8, tilt=18.0, shake=0.004 * size[1])
+    poses = _plane_track(pose_rng, n, fps, size, height=height, tilt=18.0, shake=0.004 * size[1])
     light = np.array([0.3, -0.4, 0.87])
     frames, corners = [], []
     for pose in poses:
@@ -280,7 +289,7 @@ def _printed_photo(portrait: str, seed: int, size: tuple[int, int], fps: float, 
     truth = _truth(kind="printed_photo", portrait=portrait, seed=seed, fps=fps, size=size, frames=n, audio=False,
                    tracks=_plane_tracks(poses, fps),
                    attack={"description": "photo printed on paper with a white border, moved by hand as a rigid plane",
-                           "plane_corners": corners})
+                           "plane_corners": corners, "prop_height": height})
     truth["pose_source"] = "plane"
     return GeneratedClip(frames=out, fps=fps, truth=truth)
 
