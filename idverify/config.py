@@ -195,7 +195,7 @@ class LivenessConfig:
     parallax_max_points: int = 60
     parallax_min_points: int = 12
     parallax_min_turn: float = 6.0  # degrees of yaw over a window for it to be judged
-    parallax_min_windows: int = 2
+    parallax_min_windows: int = 2  # turning windows needed for relief to count as liveness evidence (one for planar)
     min_relief: float = 0.1  # homography residual (IOD) per radian of turn: heads 0.16-0.6, hand-moved prints <= 0.05
     # screen and print
     max_screen_score: float = 0.5  # fused screen/print score (0..1) at or above which the clip is an attack

@@ -19,6 +19,10 @@ are judged: a face that stays still says nothing either way.
 'planar_motion'
 >>> parallax_check([Window(0, 25, residual=0.06, turn=8.0, points=40)] * 2).passed
 True
+>>> parallax_check([Window(0, 25, residual=0.06, turn=8.0, points=40)]).reason  # one window: no evidence yet
+'no_head_motion'
+>>> parallax_check([Window(0, 25, residual=0.003, turn=8.0, points=40)]).reason  # but a flat turn already shows
+'planar_motion'
 """
 
 from __future__ import annotations
@@ -144,9 +148,11 @@ def parallax_check(windows: Sequence[Window], config: LivenessConfig = LIVENESS,
                    indexes: Sequence[int] | None = None) -> Check:
     """``parallax``: the median relief of the windows where the head turned.
 
-    Passes (liveness evidence) at ``min_relief`` or more; below it the face
-    turned like a flat picture (``planar_motion``, an attack); with fewer
-    than ``parallax_min_windows`` turning windows, ``no_head_motion``.
+    Below ``min_relief`` the face turned like a flat picture
+    (``planar_motion``, an attack; one turning window is enough). At
+    ``min_relief`` or more it is liveness evidence, but only over
+    ``parallax_min_windows`` turning windows or more (one window proves
+    too little); otherwise ``no_head_motion``.
     """
     def frame(pos: int) -> int:
         return int(indexes[pos]) if indexes is not None else int(pos)
@@ -154,10 +160,10 @@ def parallax_check(windows: Sequence[Window], config: LivenessConfig = LIVENESS,
     turned = [w for w in windows if w.turn >= config.parallax_min_turn]
     evidence: dict[str, object] = {"windows": len(windows), "turned_windows": len(turned),
                                    "min_turn_deg": config.parallax_min_turn}
-    if len(turned) < config.parallax_min_windows:
+    relief = float(np.median([w.relief for w in turned])) if turned else 0.0
+    if not turned or (relief >= config.min_relief and len(turned) < config.parallax_min_windows):
         return Check("parallax", passed=False, reason="no_head_motion", score=None, threshold=config.min_relief,
                      evidence={**evidence, "frames": []})
-    relief = float(np.median([w.relief for w in turned]))
     best = max(turned, key=lambda w: w.turn)
     evidence.update({
         "relief_iod_per_rad": round(relief, 4),
