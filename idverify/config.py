@@ -219,9 +219,10 @@ class LivenessConfig:
     challenge_pitch: float = 12.0
     challenge_mouth: float = 0.35  # inner-lip opening (IOD) for open_mouth
     # fusion
-    provenance: str = ("set by hand on benchmarks/liveness_eval.py --data ../shared/data --seeds 0-4 (15 real "
-                       "bona fide clips of labels/liveness.csv, 1 real replay, synthetic seeds 0-4), checked on "
-                       "held-out synthetic seeds 10-12; see benchmarks/RESULTS.md ## liveness")
+    provenance: str = ("set by hand on benchmarks/liveness_eval.py --data ../shared/data --seeds 0-4,10-22 (14 real "
+                       "bona fide clips of labels/liveness.csv, 1 real replay, synthetic seeds 0-4 and 10-22 incl. "
+                       "close-up prints), checked on held-out synthetic seeds 23-37; see benchmarks/RESULTS.md "
+                       "## liveness")
 
     def __post_init__(self) -> None:
         _require_positive(self, "max_side", "detect_side", "redetect_every", "max_jump_iod", "blink_max_duration",
