@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 import idverify
 from idverify.errors import InputError
 from idverify.ocr import engine as ocr_engine
-from idverify.ocr.glyphs import OCRB_FONT, degrade, load_model
+from idverify.ocr.glyphs import OCRB_FONT, build_glyph_model, degrade, load_model
 from idverify.ocr.mrz import compose_mrz
 from idverify.ocr.reader import read_mrz
 
@@ -180,3 +182,11 @@ def test_real_specimens() -> None:
     # surname; Tesseract reads H there, and the composite check then confirms the whole reading
     r = read_mrz(DATA / "parse_french_id_card_n0ct0s" / "test-old-card.jpg")
     assert r.valid and r.fields["surname"] == "BERTHIER" and r.fields["given_names"] == "CORINNE"
+
+
+def test_committed_glyph_model_is_what_the_builder_makes(tmp_path: Path) -> None:
+    """models/ocrb_glyphs.npz is generated: the builder must still make exactly it (about 12 s)."""
+    manifest = json.loads((Path(__file__).resolve().parents[1] / "models" / "manifest.json").read_text())
+    entry = next(m for m in manifest["models"] if m["name"] == "ocrb_glyphs")
+    built = build_glyph_model(tmp_path / "ocrb_glyphs.npz")
+    assert hashlib.sha256(built.read_bytes()).hexdigest() == entry["sha256"]
