@@ -322,8 +322,8 @@ def _check_limits(info: VideoInfo, limits: MediaLimits) -> None:
         raise InputError("video_too_large", f"{info.width}x{info.height} frames > limit {limits.max_video_pixels} px")
     if info.duration > limits.max_video_seconds:
         raise InputError("video_too_long", f"{info.duration:.1f} s > limit {limits.max_video_seconds} s")
-    if _window_frames(info, limits) > limits.max_video_frames:
-        raise InputError("video_too_large", f"{info.frame_count} frames > limit {limits.max_video_frames}")
+    if (frames := _window_frames(info, limits)) > limits.max_video_frames:
+        raise InputError("video_too_large", f"{frames} frames to decode > limit {limits.max_video_frames}")
 
 
 def _window_frames(info: VideoInfo, limits: MediaLimits) -> int:
