@@ -117,6 +117,9 @@ def test_bad_input_raises_typed_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError) as long_clip:
         check_liveness(path, limits=MediaLimits(max_video_seconds=0.8, min_video_seconds=0.1))
     assert long_clip.value.reason == "video_too_long"
+    window = check_liveness(path, limits=MediaLimits(analysis_seconds=0.6, min_video_seconds=0.1))
+    assert window.details["trimmed"] and window.details["analysed_s"] == pytest.approx(0.6, abs=0.05)
+    assert window.details["frames_analysed"] == 15 and window.details["duration_s"] == pytest.approx(1.2, abs=0.05)
     data = path.read_bytes()
     truncated = data[: len(data) // 3]
     try:
