@@ -24,9 +24,11 @@ import numpy as np
 
 
 def triangulate(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Delaunay triangles of ``points`` (N x 2, inside a ``(width, height)`` box) as (T, 3) vertex indexes."""
-    width, height = size
-    subdiv = cv2.Subdiv2D((-1, -1, width + 2, height + 2))
+    """Delaunay triangles of ``points`` (N x 2, normally inside a ``(width, height)`` box) as (T, 3) vertex indexes."""
+    # the box must hold every point (a face placed partly outside the frame has landmarks outside it)
+    left, top = (min(-1, int(np.floor(v)) - 1) for v in points.min(axis=0))
+    right, bottom = (max(side + 1, int(np.ceil(v)) + 1) for side, v in zip(size, points.max(axis=0), strict=True))
+    subdiv = cv2.Subdiv2D((left, top, right - left, bottom - top))
     for x, y in points:
         subdiv.insert((float(x), float(y)))
     triangles = []
