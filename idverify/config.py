@@ -207,6 +207,7 @@ class LivenessConfig:
     # injection hints
     frozen_min_seconds: float = 0.5  # a run of identical frames longer than this: frozen_frames
     frozen_max_diff: float = 0.35  # mean abs grey difference (0-255, 48x48 thumbnails) for "identical"
+    frozen_blip_diff: float = 1.0  # one change up to this inside a frozen run (a re-encoded keyframe) keeps it going
     loop_min_frames: int = 8  # repeated run at least this long (and 0.3 s): looped_frames
     cut_min_diff: float = 20.0  # whole-frame grey change (0-255, thumbnails) of a cut between shots ...
     cut_min_ratio: float = 8.0  # ... and at least this many times the change around it
@@ -227,8 +228,9 @@ class LivenessConfig:
     def __post_init__(self) -> None:
         _require_positive(self, "max_side", "detect_side", "redetect_every", "max_jump_iod", "blink_max_duration",
                           "baseline_window", "min_motion", "min_parallax", "identity_frames", "max_identity_drift",
-                          "frozen_min_seconds", "loop_min_frames", "cut_min_diff", "cut_min_ratio", "challenge_window",
-                          "challenge_yaw", "challenge_pitch", "challenge_mouth", "second_face_min_detections",
+                          "frozen_min_seconds", "frozen_blip_diff", "loop_min_frames", "cut_min_diff", "cut_min_ratio",
+                          "challenge_window", "challenge_yaw", "challenge_pitch", "challenge_mouth",
+                          "second_face_min_detections",
                           "surface_peak_scale", "surface_glare_scale", "parallax_window_s", "parallax_every_s",
                           "parallax_step_s", "parallax_max_points", "parallax_min_points", "parallax_min_turn",
                           "parallax_min_windows", "min_relief")

@@ -316,6 +316,12 @@ def test_frozen_and_looped_frames() -> None:
     frozen = frames[:20] + [frames[20]] * 40
     check = frozen_check(frame_changes(frozen), stamps)
     assert not check.passed and check.reason == "frozen_frames" and check.evidence["frames"][0] == 20
+    # a codec keyframe re-encodes the frozen picture a little differently: the run goes on through it
+    changes = np.r_[np.full(20, 3.0), np.full(10, 0.01), [0.7], np.full(14, 0.01), np.full(14, 3.0)]
+    check = frozen_check(changes.astype(np.float32), stamps)
+    assert not check.passed and check.evidence["frames"] == [20, 45]
+    changes[22:45:3] = 0.7  # a small change every third frame: a still person in a converted clip, not a freeze
+    assert frozen_check(changes.astype(np.float32), stamps).passed
     moving = [np.roll(f, 7 * i, axis=1) for i, f in enumerate(frames_for(30, seed=3))]
     looped = moving + moving[:30]
     check = loop_check(thumbnails(looped), stamps)

@@ -76,7 +76,7 @@ def frame_changes(frames: Sequence[np.ndarray], boxes: Sequence[Box | None] | No
 
 def frozen_check(changes: np.ndarray, timestamps: Sequence[float] | np.ndarray, config: LivenessConfig = LIVENESS,
                  indexes: Sequence[int] | None = None) -> Check:
-    """``frozen``: no run of identical frames longer than ``frozen_min_seconds``.
+    """``frozen``: no run of identical frames longer than ``frozen_min_seconds`` (a keyframe blip does not end a run).
 
     ``changes``: :func:`frame_changes` over the face box (a talking head over
     a static background changes little as a whole frame).
@@ -85,7 +85,7 @@ def frozen_check(changes: np.ndarray, timestamps: Sequence[float] | np.ndarray, 
     if len(changes) < 1:
         return Check("frozen", passed=True, score=0.0, threshold=config.frozen_min_seconds, evidence={"frames": []})
     diffs = changes
-    same = diffs <= config.frozen_max_diff
+    same = _bridge_blips(diffs <= config.frozen_max_diff, diffs <= config.frozen_blip_diff)
     longest, best = 0.0, (0, 0)
     pos = 0
     while pos < len(same):
@@ -105,6 +105,20 @@ def frozen_check(changes: np.ndarray, timestamps: Sequence[float] | np.ndarray, 
                 "median_frame_diff": round(float(np.median(diffs)), 3)}
     return Check("frozen", passed=passed, reason=None if passed else "frozen_frames", score=longest,
                  threshold=config.frozen_min_seconds, evidence=evidence)
+
+
+def _bridge_blips(same: np.ndarray, small: np.ndarray, side: int = 3) -> np.ndarray:
+    """``same`` with single small changes inside a frozen run counted as frozen too.
+
+    A codec's keyframe inside a frozen stretch re-encodes the same picture
+    slightly differently; a change up to the blip level, with ``side``
+    identical pairs on each side of it, does not end the run.
+    """
+    bridged = same.copy()
+    for pos in range(side, len(same) - side):
+        if not same[pos] and small[pos] and same[pos - side:pos].all() and same[pos + 1:pos + 1 + side].all():
+            bridged[pos] = True
+    return bridged
 
 
 def loop_check(thumbs: np.ndarray, timestamps: Sequence[float] | np.ndarray, config: LivenessConfig = LIVENESS,
