@@ -549,7 +549,7 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
             refined = _refine_sides(q, grad, search=max(4.0, 0.012 * max(w, h)))
             if refined is not None and _is_convex(refined):
                 q = order_corners(refined)
-            quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f)
+            quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support)
             if quad is not None:
                 found.append(quad)
     confident = any(q.support >= 0.9 and q.aspect_error <= 0.06 and q.area_fraction >= cfg.min_area_fraction
@@ -562,7 +562,7 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
         if cv2.contourArea(q.astype(np.float32)) < cfg.min_area_fraction * 0.5 * img_area:
             continue
         seen.add(key)
-        quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f)
+        quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support)
         if quad is not None:
             found.append(quad)
     found.sort(key=lambda x: -x.score)
@@ -570,7 +570,7 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
 
 
 def _score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size: tuple[int, int],
-                default_f: float) -> Quad | None:
+                default_f: float, seen_side: float = DOCUMENT.border_side_support) -> Quad | None:
     w, h = size
     if not _is_convex(q):
         return None
@@ -595,6 +595,9 @@ def _score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size
     pts = np.vstack([q, (q + np.roll(q, -1, axis=0)) / 2])  # corners and side midpoints
     touches = bool(np.any(pts[:, 0] < margin) or np.any(pts[:, 1] < margin)
                    or np.any(pts[:, 0] > w - 1 - margin) or np.any(pts[:, 1] > h - 1 - margin))
+    # close to the frame but every side seen as an edge inside the image (a scan with a thin margin): whole.
+    # A side cut by the frame has no edge of its own there (the gradient stops at the frame).
+    touches = touches and weakest < seen_side
     score = support - 4.0 * err + 0.4 * math.sqrt(min(area, 0.9))
     return Quad(q, support, aspect, err, area, score, touches)
 
@@ -760,6 +763,19 @@ def _full_frame(loaded: LoadedImage, cfg: DocumentConfig, require_mrz: bool = Fa
                         area_fraction=1.0, image=loaded, full_frame=True)
 
 
+def _refine_at_decode(pix: np.ndarray, corners_dec: np.ndarray, gmag: np.ndarray, s: float) -> np.ndarray:
+    """Corners found at search scale ``s`` refined on the decode: strongest gradient per side, then edge polish."""
+    refined = _refine_sides(corners_dec, gmag, search=max(3.0, 1.5 / s))
+    if refined is not None and _is_convex(refined) and np.max(np.abs(refined - corners_dec)) < 4 / s:
+        corners_dec = refined
+    span = max(float(np.hypot(*(corners_dec[1] - corners_dec[0]))), float(np.hypot(*(corners_dec[3] - corners_dec[0]))))
+    window = max(4.0, 0.04 * span)
+    polished = _polish_in_crop(pix, corners_dec, window)
+    if polished is not None and _is_convex(polished) and np.max(np.abs(polished - corners_dec)) < 2.5 * window:
+        corners_dec = polished
+    return corners_dec
+
+
 def _pick_by_content(small: np.ndarray, quads: list[Quad]) -> Quad:
     """Among close candidates, the one whose content looks most like a known card (then the larger)."""
     from idverify.document.side import classify_card
@@ -808,7 +824,7 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
             and not q.touches_border]
     if not good or good[0].area_fraction < cfg.min_area_fraction or good[0].support < cfg.resensitive_support:
         # a faint edge (a white card on a white sheet) may be missing from the first edge map
-        quads = find_quads(small, cfg, sensitive=True, line_quads=not good) + quads
+        quads = find_quads(small, cfg, sensitive=True) + quads
         quads.sort(key=lambda q: -q.score)
         good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error
                 and not q.touches_border]
@@ -826,22 +842,12 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     if not good:
         return CardLocation(False, "card_not_found", score=quads[0].score if quads else 0.0,
                             image_size=(ow, oh), image=loaded)
+    gray = cv2.cvtColor(pix, cv2.COLOR_RGB2GRAY)
+    gmag = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
     best = good[0]
     if len(good) > 1 and classify and good[1].score >= best.score - 0.35:
         best = _pick_by_content(small, good[:3])
-    corners_dec = best.corners / s
-    # refine at decode resolution
-    gray = cv2.cvtColor(pix, cv2.COLOR_RGB2GRAY)
-    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
-    refined = _refine_sides(corners_dec, cv2.magnitude(gx, gy), search=max(3.0, 1.5 / s))
-    if refined is not None and _is_convex(refined) and np.max(np.abs(refined - corners_dec)) < 4 / s:
-        corners_dec = refined
-    span = max(float(np.hypot(*(corners_dec[1] - corners_dec[0]))), float(np.hypot(*(corners_dec[3] - corners_dec[0]))))
-    window = max(4.0, 0.04 * span)
-    polished = _polish_in_crop(pix, corners_dec, window)
-    if polished is not None and _is_convex(polished) and np.max(np.abs(polished - corners_dec)) < 2.5 * window:
-        corners_dec = polished
+    corners_dec = _refine_at_decode(pix, best.corners / s, gmag, s)
     corners = corners_dec * (1.0 / loaded.scale)
     # the card's physical resolution: its width, or its height times the aspect when tilted sideways
     card_w = max(float(np.hypot(*(corners[1] - corners[0])) + np.hypot(*(corners[2] - corners[3]))) / 2,
