@@ -222,10 +222,10 @@ _CNIE_VERSO = CardLayout(  # measured on the 4584 x 2903 specimen render (parse_
     (
         Zone("barcode", ZoneKind.BARCODE, (0.10, 0.055, 0.25, 0.29)),  # 2D-Doc top-left, above the chip
         Zone("chip", ZoneKind.CHIP, (0.10, 0.305, 0.25, 0.52)),
-        _field("height", "TAILLE / Height", (0.27, 0.058, 0.415, 0.128)),
-        _field("issue_date", "DATE DE DÉLIVRANCE / Date of issue", (0.42, 0.058, 0.70, 0.128)),
-        Zone("address", ZoneKind.FIELD, (0.27, 0.185, 0.62, 0.345), label="ADRESSE / Address",
-             label_box=(0.27, 0.15, 0.62, 0.185)),
+        _field("height", "TAILLE / Height", (0.28, 0.042, 0.415, 0.139)),
+        _field("issue_date", "DATE DE DÉLIVRANCE / Date of issue", (0.42, 0.042, 0.74, 0.139)),
+        Zone("address", ZoneKind.FIELD, (0.28, 0.20, 0.74, 0.345), label="ADRESSE / Address",  # up to 4 lines
+             label_box=(0.28, 0.145, 0.74, 0.18)),
         Zone("ghost_portrait", ZoneKind.GHOST_PORTRAIT, (0.785, 0.055, 0.935, 0.345)),  # top-right
         Zone("ovd_pictogram", ZoneKind.OVD, (0.765, 0.405, 0.87, 0.51)),  # colour-shifting pictogram
         Zone("mrz", ZoneKind.MRZ, (0.055, 0.675, 0.945, 0.905)),
