@@ -776,6 +776,68 @@ def _refine_at_decode(pix: np.ndarray, corners_dec: np.ndarray, gmag: np.ndarray
     return corners_dec
 
 
+def _outline_contrast(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray,
+                      n: int = 48) -> tuple[np.ndarray, np.ndarray]:
+    """Points along the quad's outline and the gradient across the outline there (max within 2 px)."""
+    a = corners
+    b = np.roll(corners, -1, axis=0)
+    d = b - a
+    d = d / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)[:, None]
+    nrm = np.stack([-d[:, 1], d[:, 0]], axis=1)
+    t = np.linspace(0.0, 1.0, n, endpoint=False)
+    pts = a[:, None, :] + t[None, :, None] * (b - a)[:, None, :]  # (4, n, 2)
+    q = pts[:, :, None, :] + _SUPPORT_OFF[None, None, :, None] * nrm[:, None, None, :]
+    h, w = gx.shape
+    xs = np.clip(np.round(q[..., 0]).astype(np.intp), 0, w - 1)
+    ys = np.clip(np.round(q[..., 1]).astype(np.intp), 0, h - 1)
+    across = np.abs(gx[ys, xs] * nrm[:, None, None, 0] + gy[ys, xs] * nrm[:, None, None, 1])
+    return pts.reshape(-1, 2), across.max(axis=2).reshape(-1)
+
+
+def _prefer_nested_card(small: np.ndarray, best: Quad, quads: list[Quad], cfg: DocumentConfig) -> Quad:
+    """A candidate inside ``best`` that is the card, when ``best`` is the card plus what it lies on.
+
+    A card lying across a white sheet can make the outline of card + sheet a
+    clean quadrilateral of card aspect. The card's own edge then runs
+    through that outline's interior, and the part of the outline beyond the
+    card is paper or background: a much fainter boundary than the card's
+    edge (a printed band inside a card, such as the old card's blue banner,
+    is the other way round: the card's outline beyond it is the strong one).
+    The inner candidate is taken when its edge inside ``best`` is at least
+    ``1 / cfg.nested_edge_ratio`` times stronger than ``best``'s outline
+    beyond it and the classifier reads it as the same card side, about as
+    surely (a zone of the card, such as the portrait, reads otherwise).
+    """
+    from idverify.document.side import classify_card
+
+    outer = best.corners.astype(np.float32).reshape(-1, 1, 2)
+    tol = 0.012 * max(small.shape[:2])
+    inner = [q for q in quads if q is not best and cfg.nested_min_area * best.area_fraction <= q.area_fraction
+             < 0.97 * best.area_fraction
+             and min(cv2.pointPolygonTest(outer, (float(x), float(y)), True) for x, y in q.corners) >= -tol]
+    if not inner:
+        return best
+    _, _, gx, gy = _edge_maps(small)
+    size = (512, round(512 / ID1_ASPECT))
+    verdict_best = classify_card(warp_card(small, best.corners, size), aspect=best.aspect if best.aspect > 0 else None)
+    if verdict_best.card_type is None:
+        return best
+    pts_o, mag_o = _outline_contrast(best.corners, gx, gy)
+    for q in inner:
+        pts_i, mag_i = _outline_contrast(q.corners, gx, gy)
+        cand = q.corners.astype(np.float32).reshape(-1, 1, 2)
+        beyond = np.array([abs(cv2.pointPolygonTest(cand, (float(x), float(y)), True)) > tol for x, y in pts_o])
+        inside = np.array([abs(cv2.pointPolygonTest(outer, (float(x), float(y)), True)) > tol for x, y in pts_i])
+        if beyond.sum() < 8 or inside.sum() < 8:
+            continue
+        if float(np.median(mag_o[beyond])) >= cfg.nested_edge_ratio * float(np.median(mag_i[inside])):
+            continue
+        verdict = classify_card(warp_card(small, q.corners, size), aspect=q.aspect if q.aspect > 0 else None)
+        if verdict.label == verdict_best.label and verdict.score >= verdict_best.score - 0.1:
+            return q
+    return best
+
+
 def _pick_by_content(small: np.ndarray, quads: list[Quad]) -> Quad:
     """Among close candidates, the one whose content looks most like a known card (then the larger)."""
     from idverify.document.side import classify_card
@@ -847,6 +909,8 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     best = good[0]
     if len(good) > 1 and classify and good[1].score >= best.score - 0.35:
         best = _pick_by_content(small, good[:3])
+    if classify and len(good) > 1:
+        best = _prefer_nested_card(small, best, good, cfg)
     corners_dec = _refine_at_decode(pix, best.corners / s, gmag, s)
     corners = corners_dec * (1.0 / loaded.scale)
     # the card's physical resolution: its width, or its height times the aspect when tilted sideways
