@@ -794,73 +794,47 @@ def _outline_contrast(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray,
     return pts.reshape(-1, 2), across.max(axis=2).reshape(-1)
 
 
-def _nested_contrast(outer_q: Quad, inner_q: Quad, gx: np.ndarray, gy: np.ndarray, tol: float) -> float | None:
-    """Edge strength of ``outer_q``'s outline beyond ``inner_q`` over that of ``inner_q``'s edge inside ``outer_q``.
-
-    ``None`` when the two outlines nearly coincide (nothing to compare).
-    """
-    pts_o, mag_o = _outline_contrast(outer_q.corners, gx, gy)
-    pts_i, mag_i = _outline_contrast(inner_q.corners, gx, gy)
-    outer = outer_q.corners.astype(np.float32).reshape(-1, 1, 2)
-    inner = inner_q.corners.astype(np.float32).reshape(-1, 1, 2)
-    beyond = np.array([abs(cv2.pointPolygonTest(inner, (float(x), float(y)), True)) > tol for x, y in pts_o])
-    inside = np.array([abs(cv2.pointPolygonTest(outer, (float(x), float(y)), True)) > tol for x, y in pts_i])
-    if beyond.sum() < 8 or inside.sum() < 8:
-        return None
-    return float(np.median(mag_o[beyond])) / max(float(np.median(mag_i[inside])), 1e-6)
-
-
 def _prefer_nested_card(small: np.ndarray, best: Quad, quads: list[Quad], cfg: DocumentConfig) -> Quad:
-    """Between nested candidates that read as the same card side, the one whose outline is the card's edge.
+    """A candidate inside ``best`` that is the card, when ``best`` is the card plus what it lies on.
 
     A card lying across a white sheet can make the outline of card + sheet a
-    clean quadrilateral of card aspect: the card's own edge then runs
+    clean quadrilateral of card aspect. The card's own edge then runs
     through that outline's interior, and the part of the outline beyond the
-    card is paper or background, a much fainter boundary than the card's
-    edge. The other way round, a faint line inside a card (a colour band,
-    the card's edge over the sheet found too far in) can close a quad inside
-    the card, whose outline beyond it is the strong one. So when one
-    candidate contains another (sharing part of its outline) and both read
-    as the same card side about as surely, the inner one is taken if the
-    outer's outline beyond it is ``cfg.nested_edge_ratio`` times fainter
-    than the inner's edge inside it, the outer one if it is that many times
-    stronger; in between the choice stands (a printed band, such as the old
-    card's blue banner, is a strong edge inside a strong outline).
+    card is paper or background: a much fainter boundary than the card's
+    edge (a printed band inside a card, such as the old card's blue banner,
+    is the other way round: the card's outline beyond it is the strong one).
+    The inner candidate is taken when its edge inside ``best`` is at least
+    ``1 / cfg.nested_edge_ratio`` times stronger than ``best``'s outline
+    beyond it and the classifier reads it as the same card side, about as
+    surely (a zone of the card, such as the portrait, reads otherwise).
     """
     from idverify.document.side import classify_card
 
+    outer = best.corners.astype(np.float32).reshape(-1, 1, 2)
     tol = 0.012 * max(small.shape[:2])
-
-    def contains(o: Quad, i: Quad) -> bool:
-        poly = o.corners.astype(np.float32).reshape(-1, 1, 2)
-        return (cfg.nested_min_area * o.area_fraction <= i.area_fraction < 0.97 * o.area_fraction
-                and min(cv2.pointPolygonTest(poly, (float(x), float(y)), True) for x, y in i.corners) >= -tol)
-
-    pairs = [(best, q) for q in quads if q is not best and contains(best, q)]
-    pairs += [(q, best) for q in quads if q is not best and contains(q, best)]
-    if not pairs:
+    inner = [q for q in quads if q is not best and cfg.nested_min_area * best.area_fraction <= q.area_fraction
+             < 0.97 * best.area_fraction
+             and min(cv2.pointPolygonTest(outer, (float(x), float(y)), True) for x, y in q.corners) >= -tol]
+    if not inner:
         return best
     _, _, gx, gy = _edge_maps(small)
     size = (512, round(512 / ID1_ASPECT))
-
-    def read(q: Quad) -> tuple[str, float]:
-        v = classify_card(warp_card(small, q.corners, size), aspect=q.aspect if q.aspect > 0 else None)
-        return v.label, (v.score if v.card_type is not None else 0.0)
-
-    label_best, score_best = read(best)
-    if score_best == 0.0:
+    verdict_best = classify_card(warp_card(small, best.corners, size), aspect=best.aspect if best.aspect > 0 else None)
+    if verdict_best.card_type is None:
         return best
-    for outer_q, inner_q in pairs:
-        ratio = _nested_contrast(outer_q, inner_q, gx, gy, tol)
-        if ratio is None:
+    pts_o, mag_o = _outline_contrast(best.corners, gx, gy)
+    for q in inner:
+        pts_i, mag_i = _outline_contrast(q.corners, gx, gy)
+        cand = q.corners.astype(np.float32).reshape(-1, 1, 2)
+        beyond = np.array([abs(cv2.pointPolygonTest(cand, (float(x), float(y)), True)) > tol for x, y in pts_o])
+        inside = np.array([abs(cv2.pointPolygonTest(outer, (float(x), float(y)), True)) > tol for x, y in pts_i])
+        if beyond.sum() < 8 or inside.sum() < 8:
             continue
-        other = inner_q if outer_q is best else outer_q
-        if (other is inner_q and ratio >= cfg.nested_edge_ratio) or (
-                other is outer_q and ratio <= 1.0 / cfg.nested_edge_ratio):
+        if float(np.median(mag_o[beyond])) >= cfg.nested_edge_ratio * float(np.median(mag_i[inside])):
             continue
-        label, score = read(other)
-        if label == label_best and score >= score_best - 0.1:
-            return other
+        verdict = classify_card(warp_card(small, q.corners, size), aspect=q.aspect if q.aspect > 0 else None)
+        if verdict.label == verdict_best.label and verdict.score >= verdict_best.score - 0.1:
+            return q
     return best
 
 
