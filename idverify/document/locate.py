@@ -889,7 +889,7 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
             and not q.touches_border]
     if not good or good[0].area_fraction < cfg.min_area_fraction or good[0].support < cfg.resensitive_support:
         # a faint edge (a white card on a white sheet) may be missing from the first edge map
-        quads = find_quads(small, cfg, sensitive=True) + quads
+        quads = find_quads(small, cfg, sensitive=True, line_quads=not good) + quads
         quads.sort(key=lambda q: -q.score)
         good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error
                 and not q.touches_border]
