@@ -228,6 +228,7 @@ _CNIE_VERSO = CardLayout(  # measured on the 4584 x 2903 specimen render (parse_
              label_box=(0.28, 0.145, 0.74, 0.18)),
         Zone("ghost_portrait", ZoneKind.GHOST_PORTRAIT, (0.785, 0.055, 0.935, 0.345)),  # top-right
         Zone("ovd_pictogram", ZoneKind.OVD, (0.765, 0.405, 0.87, 0.51)),  # colour-shifting pictogram
+        Zone("banner", ZoneKind.HEADER, (0.055, 0.555, 0.935, 0.595)),  # blue rule, RÉPUBLIQUE FRANÇAISE, red rule
         Zone("mrz", ZoneKind.MRZ, (0.055, 0.675, 0.945, 0.905)),
     ),
     mrz_format="TD1",
