@@ -263,9 +263,12 @@ class DocumentConfig:
     focal_corner_sigma: float = 0.004  # that corner noise, as a fraction of the card width
     min_edge_support: float = 0.6  # mean fraction of the quad's sides lying on aligned image edges
     resensitive_support: float = 0.97  # best edge support below which low-threshold edges are searched too
+    nested_edge_ratio: float = 0.5  # outline beyond a nested card this much fainter than the card's edge: card + sheet
+    nested_min_area: float = 0.5  # smallest nested candidate considered, as a share of the outer one's area
     max_aspect_error: float = 0.14  # |log(aspect / card aspect)|
     min_area_fraction: float = 0.06  # the card's share of the frame below which it is too small
     border_margin: float = 0.004  # corners this far outside the frame (fraction of the side) = cut off
+    border_side_support: float = 0.9  # a quad at the frame whose weakest side has this edge support is whole
     min_card_width_px: float = 500.0  # card width in original pixels (low_resolution below)
     min_sharpness: float = 0.35
     min_brightness: float = 60.0  # median card luminance (0-255)
@@ -290,7 +293,8 @@ class DocumentConfig:
                           "focal_max_factor", "focal_max_spread", "focal_corner_sigma",
                           "min_card_width_px", "max_tilt_deg")
         _require_fraction(self, "min_edge_support", "min_area_fraction", "max_clipped", "max_glare_zone",
-                          "max_glare_portrait", "max_glare_fields", "border_margin")
+                          "max_glare_portrait", "max_glare_fields", "border_margin",
+                          "border_side_support", "nested_edge_ratio", "nested_min_area")
         if self.min_tilt_deg >= self.max_tilt_deg:
             raise UsageError("usage_error", "DocumentConfig.min_tilt_deg must be < max_tilt_deg")
         if self.focal_min_factor >= self.focal_max_factor:

@@ -209,6 +209,28 @@ def test_real_specimens_side_and_type() -> None:
         assert classify_card(img).label == label, rel
 
 
+@pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data")
+def test_real_blank_old_card_found_whole() -> None:
+    """A scan with a 3 px margin under the card: the whole card, not the part below its blue banner."""
+    loc = locate_card(DATA / "parse_french_id_card_n0ct0s" / "template-old-cni.jpg")
+    assert loc.found and loc.corners is not None
+    assert (loc.card_type, loc.side) == ("cni_1995", "recto")
+    assert float(loc.corners[:, 1].min()) < 30  # the top edge above the banner (y ~ 10 of 932)
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data")
+def test_real_cnie_verso_fits_the_layout() -> None:
+    """The specimen CNIe verso: 2D code top-left above the chip, ghost portrait top-right, TD1 MRZ."""
+    from idverify.document.template import check_template, zone_tests
+
+    loc = locate_card(DATA / "parse_french_id_card_n0ct0s" / "test-new-back.png")
+    assert loc.found and loc.rectified is not None and (loc.card_type, loc.side) == ("cnie_2021", "verso")
+    layout = get_layout(CardType.CNIE_2021, Side.VERSO)
+    tests = zone_tests(loc.rectified, layout)
+    assert tests["barcode"] and tests["chip"] and tests["mrz"], tests
+    assert check_template(loc.rectified, layout).passed
+
+
 def test_cli_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from idverify.cli import main
 

@@ -23,7 +23,7 @@ the label sits on its own line above the value, in ``label_box``.
 >>> lay.mrz_format, lay.mrz_shape
 ('TD1', (3, 30))
 >>> lay.zone("mrz").pixel_box(lay.size_px())
-(56, 408, 955, 619)
+(56, 431, 955, 577)
 >>> [z.name for z in lay.zones_of(ZoneKind.OVD)]
 ['ovd_pictogram']
 >>> get_layout("cni_1995", "recto").mrz_shape
@@ -215,20 +215,21 @@ _CNIE_RECTO = CardLayout(
     ),
 )
 
-_CNIE_VERSO = CardLayout(
+_CNIE_VERSO = CardLayout(  # measured on the 4584 x 2903 specimen render (parse_french_id_card_n0ct0s/test-new-back.png)
     CardType.CNIE_2021,
     Side.VERSO,
     ID1_SIZE_MM,
     (
-        _field("height", "TAILLE / Height", (0.035, 0.045, 0.27, 0.155)),
-        _field("issue_date", "DATE DE DÉLIVRANCE / Date of issue", (0.28, 0.045, 0.60, 0.155)),
-        Zone("address", ZoneKind.FIELD, (0.035, 0.215, 0.60, 0.395), label="ADRESSE / Address",
-             label_box=(0.035, 0.165, 0.60, 0.215)),
-        Zone("ghost_portrait", ZoneKind.GHOST_PORTRAIT, (0.625, 0.05, 0.745, 0.30)),
-        Zone("barcode", ZoneKind.BARCODE, (0.765, 0.04, 0.975, 0.373)),
-        Zone("chip", ZoneKind.CHIP, (0.05, 0.41, 0.17, 0.60)),
-        Zone("ovd_pictogram", ZoneKind.OVD, (0.625, 0.32, 0.745, 0.60)),  # colour-shifting pictogram
-        Zone("mrz", ZoneKind.MRZ, (0.055, 0.64, 0.945, 0.97)),
+        Zone("barcode", ZoneKind.BARCODE, (0.10, 0.055, 0.25, 0.29)),  # 2D-Doc top-left, above the chip
+        Zone("chip", ZoneKind.CHIP, (0.10, 0.305, 0.25, 0.52)),
+        _field("height", "TAILLE / Height", (0.28, 0.042, 0.415, 0.139)),
+        _field("issue_date", "DATE DE DÉLIVRANCE / Date of issue", (0.42, 0.042, 0.74, 0.139)),
+        Zone("address", ZoneKind.FIELD, (0.28, 0.20, 0.74, 0.345), label="ADRESSE / Address",  # up to 4 lines
+             label_box=(0.28, 0.145, 0.74, 0.18)),
+        Zone("ghost_portrait", ZoneKind.GHOST_PORTRAIT, (0.785, 0.055, 0.935, 0.345)),  # top-right
+        Zone("ovd_pictogram", ZoneKind.OVD, (0.765, 0.405, 0.87, 0.51)),  # colour-shifting pictogram
+        Zone("banner", ZoneKind.HEADER, (0.055, 0.555, 0.935, 0.595)),  # blue rule, RÉPUBLIQUE FRANÇAISE, red rule
+        Zone("mrz", ZoneKind.MRZ, (0.055, 0.675, 0.945, 0.905)),
     ),
     mrz_format="TD1",
     mrz_shape=(3, 30),

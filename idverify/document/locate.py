@@ -549,7 +549,7 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
             refined = _refine_sides(q, grad, search=max(4.0, 0.012 * max(w, h)))
             if refined is not None and _is_convex(refined):
                 q = order_corners(refined)
-            quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f)
+            quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support)
             if quad is not None:
                 found.append(quad)
     confident = any(q.support >= 0.9 and q.aspect_error <= 0.06 and q.area_fraction >= cfg.min_area_fraction
@@ -562,7 +562,7 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
         if cv2.contourArea(q.astype(np.float32)) < cfg.min_area_fraction * 0.5 * img_area:
             continue
         seen.add(key)
-        quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f)
+        quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support)
         if quad is not None:
             found.append(quad)
     found.sort(key=lambda x: -x.score)
@@ -570,7 +570,7 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
 
 
 def _score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size: tuple[int, int],
-                default_f: float) -> Quad | None:
+                default_f: float, seen_side: float = DOCUMENT.border_side_support) -> Quad | None:
     w, h = size
     if not _is_convex(q):
         return None
@@ -595,6 +595,9 @@ def _score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size
     pts = np.vstack([q, (q + np.roll(q, -1, axis=0)) / 2])  # corners and side midpoints
     touches = bool(np.any(pts[:, 0] < margin) or np.any(pts[:, 1] < margin)
                    or np.any(pts[:, 0] > w - 1 - margin) or np.any(pts[:, 1] > h - 1 - margin))
+    # close to the frame but every side seen as an edge inside the image (a scan with a thin margin): whole.
+    # A side cut by the frame has no edge of its own there (the gradient stops at the frame).
+    touches = touches and weakest < seen_side
     score = support - 4.0 * err + 0.4 * math.sqrt(min(area, 0.9))
     return Quad(q, support, aspect, err, area, score, touches)
 
@@ -760,6 +763,84 @@ def _full_frame(loaded: LoadedImage, cfg: DocumentConfig, require_mrz: bool = Fa
                         area_fraction=1.0, image=loaded, full_frame=True)
 
 
+def _refine_at_decode(pix: np.ndarray, corners_dec: np.ndarray, gmag: np.ndarray, s: float) -> np.ndarray:
+    """Corners found at search scale ``s`` refined on the decode: strongest gradient per side, then edge polish."""
+    refined = _refine_sides(corners_dec, gmag, search=max(3.0, 1.5 / s))
+    if refined is not None and _is_convex(refined) and np.max(np.abs(refined - corners_dec)) < 4 / s:
+        corners_dec = refined
+    span = max(float(np.hypot(*(corners_dec[1] - corners_dec[0]))), float(np.hypot(*(corners_dec[3] - corners_dec[0]))))
+    window = max(4.0, 0.04 * span)
+    polished = _polish_in_crop(pix, corners_dec, window)
+    if polished is not None and _is_convex(polished) and np.max(np.abs(polished - corners_dec)) < 2.5 * window:
+        corners_dec = polished
+    return corners_dec
+
+
+def _outline_contrast(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray,
+                      n: int = 48) -> tuple[np.ndarray, np.ndarray]:
+    """Points along the quad's outline and the gradient across the outline there (max within 2 px)."""
+    a = corners
+    b = np.roll(corners, -1, axis=0)
+    d = b - a
+    d = d / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)[:, None]
+    nrm = np.stack([-d[:, 1], d[:, 0]], axis=1)
+    t = np.linspace(0.0, 1.0, n, endpoint=False)
+    pts = a[:, None, :] + t[None, :, None] * (b - a)[:, None, :]  # (4, n, 2)
+    q = pts[:, :, None, :] + _SUPPORT_OFF[None, None, :, None] * nrm[:, None, None, :]
+    h, w = gx.shape
+    xs = np.clip(np.round(q[..., 0]).astype(np.intp), 0, w - 1)
+    ys = np.clip(np.round(q[..., 1]).astype(np.intp), 0, h - 1)
+    across = np.abs(gx[ys, xs] * nrm[:, None, None, 0] + gy[ys, xs] * nrm[:, None, None, 1])
+    return pts.reshape(-1, 2), across.max(axis=2).reshape(-1)
+
+
+def _prefer_nested_card(small: np.ndarray, best: Quad, quads: list[Quad], cfg: DocumentConfig) -> Quad:
+    """A candidate inside ``best`` that is the card, when ``best`` is the card plus what it lies on.
+
+    A card lying across a white sheet can make the outline of card + sheet a
+    clean quadrilateral of card aspect. The card's own edge then runs
+    through that outline's interior, and the part of the outline beyond the
+    card is paper or background: a much fainter boundary than the card's
+    edge (a printed band inside a card, such as the old card's blue banner,
+    is the other way round: the card's outline beyond it is the strong one).
+    The inner candidate is taken when its edge inside ``best`` is at least
+    ``1 / cfg.nested_edge_ratio`` times stronger than ``best``'s outline
+    beyond it and the classifier reads it as the same card side, about as
+    surely (a zone of the card, such as the portrait, reads otherwise).
+    """
+    from idverify.document.side import classify_card
+
+    outer = best.corners.astype(np.float32).reshape(-1, 1, 2)
+    tol = 0.012 * max(small.shape[:2])
+    inner = [q for q in quads if q is not best and cfg.nested_min_area * best.area_fraction <= q.area_fraction
+             < 0.97 * best.area_fraction
+             and min(cv2.pointPolygonTest(outer, (float(x), float(y)), True) for x, y in q.corners) >= -tol]
+    if not inner:
+        return best
+    gx, gy = _colour_gradients(small)  # the gradients find_quads scored the outlines on
+    size = (512, round(512 / ID1_ASPECT))
+    verdict_best = None
+    pts_o, mag_o = _outline_contrast(best.corners, gx, gy)
+    for q in inner:
+        pts_i, mag_i = _outline_contrast(q.corners, gx, gy)
+        cand = q.corners.astype(np.float32).reshape(-1, 1, 2)
+        beyond = np.array([abs(cv2.pointPolygonTest(cand, (float(x), float(y)), True)) > tol for x, y in pts_o])
+        inside = np.array([abs(cv2.pointPolygonTest(outer, (float(x), float(y)), True)) > tol for x, y in pts_i])
+        if beyond.sum() < 8 or inside.sum() < 8:
+            continue
+        if float(np.median(mag_o[beyond])) >= cfg.nested_edge_ratio * float(np.median(mag_i[inside])):
+            continue
+        if verdict_best is None:  # classified only when an inner edge stands out (rare: it costs ~5 ms)
+            verdict_best = classify_card(warp_card(small, best.corners, size),
+                                         aspect=best.aspect if best.aspect > 0 else None)
+        if verdict_best.card_type is None:
+            return best
+        verdict = classify_card(warp_card(small, q.corners, size), aspect=q.aspect if q.aspect > 0 else None)
+        if verdict.label == verdict_best.label and verdict.score >= verdict_best.score - 0.1:
+            return q
+    return best
+
+
 def _pick_by_content(small: np.ndarray, quads: list[Quad]) -> Quad:
     """Among close candidates, the one whose content looks most like a known card (then the larger)."""
     from idverify.document.side import classify_card
@@ -826,22 +907,14 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     if not good:
         return CardLocation(False, "card_not_found", score=quads[0].score if quads else 0.0,
                             image_size=(ow, oh), image=loaded)
+    gray = cv2.cvtColor(pix, cv2.COLOR_RGB2GRAY)
+    gmag = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
     best = good[0]
     if len(good) > 1 and classify and good[1].score >= best.score - 0.35:
         best = _pick_by_content(small, good[:3])
-    corners_dec = best.corners / s
-    # refine at decode resolution
-    gray = cv2.cvtColor(pix, cv2.COLOR_RGB2GRAY)
-    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
-    refined = _refine_sides(corners_dec, cv2.magnitude(gx, gy), search=max(3.0, 1.5 / s))
-    if refined is not None and _is_convex(refined) and np.max(np.abs(refined - corners_dec)) < 4 / s:
-        corners_dec = refined
-    span = max(float(np.hypot(*(corners_dec[1] - corners_dec[0]))), float(np.hypot(*(corners_dec[3] - corners_dec[0]))))
-    window = max(4.0, 0.04 * span)
-    polished = _polish_in_crop(pix, corners_dec, window)
-    if polished is not None and _is_convex(polished) and np.max(np.abs(polished - corners_dec)) < 2.5 * window:
-        corners_dec = polished
+    if classify and len(good) > 1:
+        best = _prefer_nested_card(small, best, good, cfg)
+    corners_dec = _refine_at_decode(pix, best.corners / s, gmag, s)
     corners = corners_dec * (1.0 / loaded.scale)
     # the card's physical resolution: its width, or its height times the aspect when tilted sideways
     card_w = max(float(np.hypot(*(corners[1] - corners[0])) + np.hypot(*(corners[2] - corners[3]))) / 2,

@@ -420,6 +420,15 @@ def _draw_header(draw: ImageDraw.ImageDraw, layout: CardLayout, size: tuple[int,
                   fill=blue, anchor="mm")
         draw.text((0.585 * w, 0.125 * h), "IDENTITY CARD", font=font(_SANS, int(0.036 * h)), fill=blue, anchor="mm")
         _eu_flag(draw, 0.925 * w, 0.085 * h, 0.07 * h, "FR")
+    elif ctype is CardType.CNIE_2021 and layout.has("banner"):
+        x0, y0, x1, y1 = layout.zone("banner").pixel_box(size)
+        cy, t = (y0 + y1) / 2, max(2, (y1 - y0) // 4)
+        f = font(_SANS_BOLD, max(6, int((y1 - y0) * 0.75)))
+        tx0 = x0 + 0.14 * (x1 - x0)
+        tx1 = tx0 + draw.textlength("RÉPUBLIQUE FRANÇAISE", font=f)
+        draw.rectangle((x0, cy - t, tx0 - 0.01 * w, cy + t), fill=(40, 50, 140))
+        draw.text((tx0, cy), "RÉPUBLIQUE FRANÇAISE", font=f, fill=(40, 50, 140), anchor="lm")
+        draw.rectangle((max(tx1 + 0.015 * w, 0.528 * w), cy - t, x1, cy + t), fill=(215, 45, 55))  # as on the specimen
     elif ctype is CardType.CNI_1995 and side is Side.RECTO:
         draw.text((0.5 * w, 0.05 * h), "RÉPUBLIQUE FRANÇAISE", font=font(_SERIF_BOLD, int(0.05 * h)), fill=blue,
                   anchor="mm")
