@@ -363,6 +363,18 @@ _SUPPORT_T = np.linspace(0.1, 0.9, 48)
 _SUPPORT_OFF = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
 
 
+def _across_sides(corners: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points at fractions ``t`` along each side (4, T, 2), probes across them at ``_SUPPORT_OFF`` px
+    (4, T, O, 2) and the sides' unit normals (4, 2; the sign does not matter for |cos|)."""
+    a = corners
+    b = np.roll(corners, -1, axis=0)
+    d = b - a
+    d = d / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)[:, None]
+    n = np.stack([-d[:, 1], d[:, 0]], axis=1)
+    pts = a[:, None, :] + t[None, :, None] * (b - a)[:, None, :]
+    return pts, pts[:, :, None, :] + _SUPPORT_OFF[None, None, :, None] * n[:, None, None, :], n
+
+
 def _side_support(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, thresh: float) -> tuple[float, float]:
     """(weakest side's, mean) fraction of sample points on a strong edge running along the side.
 
@@ -371,13 +383,7 @@ def _side_support(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, thresh: f
     backgrounds have edges everywhere but not aligned along a straight line.
     """
     h, w = gx.shape
-    a = corners
-    b = np.roll(corners, -1, axis=0)
-    d = b - a
-    d = d / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)[:, None]
-    n = np.stack([-d[:, 1], d[:, 0]], axis=1)  # (4, 2); the sign does not matter for |cos|
-    pts = a[:, None, :] + _SUPPORT_T[None, :, None] * (b - a)[:, None, :]  # (4, T, 2)
-    q = pts[:, :, None, :] + _SUPPORT_OFF[None, None, :, None] * n[:, None, None, :]  # (4, T, O, 2)
+    _, q, n = _across_sides(corners, _SUPPORT_T)
     xs = np.round(q[..., 0]).astype(np.intp)
     ys = np.round(q[..., 1]).astype(np.intp)
     ok = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
@@ -779,14 +785,7 @@ def _refine_at_decode(pix: np.ndarray, corners_dec: np.ndarray, gmag: np.ndarray
 def _outline_contrast(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray,
                       n: int = 48) -> tuple[np.ndarray, np.ndarray]:
     """Points along the quad's outline and the gradient across the outline there (max within 2 px)."""
-    a = corners
-    b = np.roll(corners, -1, axis=0)
-    d = b - a
-    d = d / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)[:, None]
-    nrm = np.stack([-d[:, 1], d[:, 0]], axis=1)
-    t = np.linspace(0.0, 1.0, n, endpoint=False)
-    pts = a[:, None, :] + t[None, :, None] * (b - a)[:, None, :]  # (4, n, 2)
-    q = pts[:, :, None, :] + _SUPPORT_OFF[None, None, :, None] * nrm[:, None, None, :]
+    pts, q, nrm = _across_sides(corners, np.linspace(0.0, 1.0, n, endpoint=False))
     h, w = gx.shape
     xs = np.clip(np.round(q[..., 0]).astype(np.intp), 0, w - 1)
     ys = np.clip(np.round(q[..., 1]).astype(np.intp), 0, h - 1)
