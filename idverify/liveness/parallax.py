@@ -113,8 +113,8 @@ def _follow(greys: Sequence[np.ndarray], landmarks: np.ndarray, chain: list[int]
             config: LivenessConfig) -> Window | None:
     corners = np.concatenate([landmarks[p] for p in chain])
     height, width = greys[chain[0]].shape[:2]
-    x0, y0 = (int(max(0, v)) for v in np.floor(corners.min(axis=0) - 8))
-    x1, y1 = int(min(width, math.ceil(corners[:, 0].max() + 8))), int(min(height, math.ceil(corners[:, 1].max() + 8)))
+    x0, y0 = np.maximum(np.floor(corners.min(axis=0) - 8), 0).astype(int)  # a crop holding the face all along
+    x1, y1 = np.minimum(np.ceil(corners.max(axis=0) + 8), (width, height)).astype(int)
     if x1 - x0 < 16 or y1 - y0 < 16:
         return None
     first = landmarks[chain[0]]
