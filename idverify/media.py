@@ -331,18 +331,28 @@ def _window_frames(info: VideoInfo, limits: MediaLimits) -> int:
     return min(info.frame_count, math.ceil(limits.analysis_seconds * info.fps)) if info.fps else info.frame_count
 
 
-def probe_video(source: VideoSource, *, limits: MediaLimits = MEDIA) -> VideoInfo:
-    """Container metadata, with the caps checked, without decoding frames."""
+@contextlib.contextmanager
+def _opened_video(source: VideoSource, limits: MediaLimits) -> Iterator[tuple[cv2.VideoCapture, VideoInfo]]:
+    """The source open for decoding with its container metadata, caps checked; OpenCV errors become
+    ``video_corrupt`` and the capture is released on the way out."""
     with _video_path(source, limits) as (path, container, size):
         cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
         try:
             if not cap.isOpened():
-                raise InputError("video_corrupt", "the container cannot be opened")
+                raise InputError("video_corrupt", "the container cannot be opened or holds no video stream")
             info = _probe(cap, container, size)
+            _check_limits(info, limits)
+            yield cap, info
+        except cv2.error as exc:
+            raise InputError("video_corrupt", f"decoding failed: {exc.msg if hasattr(exc, 'msg') else exc}") from None
         finally:
             cap.release()
-    _check_limits(info, limits)
-    return info
+
+
+def probe_video(source: VideoSource, *, limits: MediaLimits = MEDIA) -> VideoInfo:
+    """Container metadata, with the caps checked, without decoding frames."""
+    with _opened_video(source, limits) as (_, info):
+        return info
 
 
 def load_clip(source: VideoSource, *, max_side: int | None = 640, stride: int = 1,
@@ -361,44 +371,34 @@ def load_clip(source: VideoSource, *, max_side: int | None = 640, stride: int = 
     frames: list[np.ndarray] = []
     stamps: list[float] = []
     indexes: list[int] = []
-    with _video_path(source, limits) as (path, container, size):
-        cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
-        try:
-            if not cap.isOpened():
-                raise InputError("video_corrupt", "the container cannot be opened or holds no video stream")
-            info = _probe(cap, container, size)
-            _check_limits(info, limits)
-            window = _window_frames(info, limits)
-            if target_frames is not None:
-                stride = max(1, window // target_frames) if window else stride
-            index = 0
-            trimmed = False
-            scale = 1.0
-            source_shape = (0, 0)
-            while True:
-                if index >= limits.max_video_frames:
-                    raise InputError("video_too_large", f"more than {limits.max_video_frames} frames")
-                if not cap.grab():
+    with _opened_video(source, limits) as (cap, info):
+        window = _window_frames(info, limits)
+        if target_frames is not None:
+            stride = max(1, window // target_frames) if window else stride
+        index = 0
+        trimmed = False
+        scale = 1.0
+        source_shape = (0, 0)
+        while True:
+            if index >= limits.max_video_frames:
+                raise InputError("video_too_large", f"more than {limits.max_video_frames} frames")
+            if not cap.grab():
+                break
+            stamp_ms = float(cap.get(cv2.CAP_PROP_POS_MSEC) or 0.0)
+            if index > 0 and stamp_ms / 1000.0 >= limits.analysis_seconds:
+                trimmed = True
+                break
+            if index % stride == 0:
+                ok, bgr = cap.retrieve()
+                if not ok or bgr is None:
                     break
-                stamp_ms = float(cap.get(cv2.CAP_PROP_POS_MSEC) or 0.0)
-                if index > 0 and stamp_ms / 1000.0 >= limits.analysis_seconds:
-                    trimmed = True
-                    break
-                if index % stride == 0:
-                    ok, bgr = cap.retrieve()
-                    if not ok or bgr is None:
-                        break
-                    source_shape = bgr.shape[:2]
-                    frame, scale = downscale(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), max_side)
-                    frames.append(frame)
-                    stamps.append(stamp_ms / 1000.0 if stamp_ms > 0 or index == 0 else
-                                  (index / info.fps if info.fps else 0.0))
-                    indexes.append(index)
-                index += 1
-        except cv2.error as exc:
-            raise InputError("video_corrupt", f"decoding failed: {exc.msg if hasattr(exc, 'msg') else exc}") from None
-        finally:
-            cap.release()
+                source_shape = bgr.shape[:2]
+                frame, scale = downscale(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), max_side)
+                frames.append(frame)
+                stamps.append(stamp_ms / 1000.0 if stamp_ms > 0 or index == 0 else
+                              (index / info.fps if info.fps else 0.0))
+                indexes.append(index)
+            index += 1
     if not frames:
         raise InputError("video_corrupt", "no frame could be decoded")
     height, width = source_shape
