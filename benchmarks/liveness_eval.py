@@ -91,7 +91,8 @@ def still_glare(data: Path) -> list[dict[str, Any]]:
 CLOSE_PRINT = "printed_photo_close"
 
 
-def synthetic_clips(seeds: list[int], cache: Path) -> list[dict[str, Any]]:
+def synthetic_clips(seeds: list[int], cache: Path, kinds: set[str] | None = None) -> list[dict[str, Any]]:
+    """Every species on every seed (``kinds``: only these), generated once into ``cache``, then decided."""
     from idverify.synth.clips.generate import ATTACK_TYPES, make_attack_clip, make_bona_fide_clip, save_clip
 
     cache.mkdir(parents=True, exist_ok=True)
@@ -100,6 +101,8 @@ def synthetic_clips(seeds: list[int], cache: Path) -> list[dict[str, Any]]:
         jobs: list[tuple[str, str | None]] = [("bona_fide", "astronaut"), ("bona_fide", "grace_hopper")]
         jobs += [(kind, None) for kind in (*ATTACK_TYPES, CLOSE_PRINT)]
         for kind, portrait in jobs:
+            if kinds and kind not in kinds:
+                continue
             path = cache / f"{kind}_{portrait or 'default'}_{seed}.mp4"
             if not path.exists():
                 if kind == "bona_fide":
@@ -225,12 +228,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip", default="", help="comma list among real,stills,synth,speed")
     parser.add_argument("--json", type=Path, help="also write the raw rows here")
+    parser.add_argument("--kinds", default="", help="comma list of synthetic species to run (default: all)")
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     seeds = _seeds(args.seeds)
     real = real_clips(args.data) if "real" not in skip and args.data.is_dir() else []
     stills = still_glare(args.data) if "stills" not in skip and args.data.is_dir() else []
-    synth = synthetic_clips(seeds, args.cache) if "synth" not in skip else []
+    synth = synthetic_clips(seeds, args.cache, set(filter(None, args.kinds.split(",")))) if "synth" not in skip else []
     timing = speed(args.cache, args.repeat) if "speed" not in skip else None
     print(report(real, synth, timing, seeds, stills))
     if args.json:

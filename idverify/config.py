@@ -197,6 +197,7 @@ class LivenessConfig:
     parallax_min_turn: float = 4.0  # degrees of yaw over a window for it to be judged
     parallax_min_windows: int = 2  # turning windows needed for relief to count as liveness evidence (one for planar)
     min_relief: float = 0.1  # homography residual (IOD) per radian of turn: heads 0.16-0.6, hand-moved prints <= 0.05
+    structure_min_texture: float = 0.02  # skin-texture homography residual (IOD) confirming the landmark parallax
     # screen and print
     max_screen_score: float = 0.5  # fused screen/print score (0..1) at or above which the clip is an attack
     surface_peak_scale: float = 8.0  # periodic spectral peak (log units) at the decision point
@@ -232,7 +233,7 @@ class LivenessConfig:
                           "second_face_min_detections",
                           "surface_peak_scale", "surface_glare_scale", "parallax_window_s", "parallax_every_s",
                           "parallax_step_s", "parallax_max_points", "parallax_min_points", "parallax_min_turn",
-                          "parallax_min_windows", "min_relief")
+                          "parallax_min_windows", "min_relief", "structure_min_texture")
         _require_fraction(self, "blink_ratio", "min_tracked_fraction", "second_face_ratio", "planar_ratio",
                           "max_screen_score", "audio_min_voiced")
         if self.min_blinks < 0:

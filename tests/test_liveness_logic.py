@@ -28,7 +28,7 @@ from idverify.liveness.injection import (
     thumbnails,
 )
 from idverify.liveness.motion import pair_structure
-from idverify.liveness.parallax import flow_windows, parallax_check
+from idverify.liveness.parallax import confirm_structure, flow_windows, parallax_check, texture_residual
 from idverify.liveness.signals import MODEL_POINTS, head_pose, project_model
 from idverify.media import Clip, VideoInfo
 from idverify.results import Check
@@ -405,3 +405,23 @@ def test_still_face_gives_no_parallax_verdict() -> None:
     greys, marks, _ = turning_texture(deep=True)
     check = parallax_check(flow_windows(greys, marks, np.zeros(40), [i / FPS for i in range(40)]))
     assert not check.passed and check.reason == "no_head_motion" and check.evidence["turned_windows"] == 0
+
+
+def test_landmark_parallax_is_confirmed_only_when_the_texture_shows_it() -> None:
+    """The landmarks' nose parallax (``structure``) stands only if the skin texture between the same frames
+    does not follow one homography; when the face is lost on the way the landmark verdict stands."""
+    stamps = [i / FPS for i in range(40)]
+    seen = Check("structure", True, score=0.07, threshold=LIVENESS.min_parallax, evidence={"frames": [5, 30]})
+    flat_greys, flat_marks, _ = turning_texture(deep=False)
+    deep_greys, deep_marks, _ = turning_texture(deep=True)
+    flat = texture_residual(flat_greys, flat_marks, stamps, 5, 30)
+    deep = texture_residual(deep_greys, deep_marks, stamps, 5, 30)
+    assert flat is not None and deep is not None and flat < LIVENESS.structure_min_texture < deep
+    unconfirmed = confirm_structure(seen, flat)
+    assert not unconfirmed.passed and unconfirmed.reason == "no_head_motion"
+    assert unconfirmed.evidence["texture_residual_iod"] == round(flat, 4)
+    assert fuse({"structure": unconfirmed})[2] == ["no_head_motion"]  # no evidence, but no attack verdict either
+    assert confirm_structure(seen, deep).passed
+    lost = flat_marks.copy()
+    lost[10:20] = np.nan
+    assert texture_residual(flat_greys, lost, stamps, 5, 30) is None and confirm_structure(seen, None).passed

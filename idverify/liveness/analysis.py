@@ -31,7 +31,7 @@ from idverify.liveness.injection import (
     timestamp_check,
 )
 from idverify.liveness.motion import head_pose_check, structure_check
-from idverify.liveness.parallax import flow_windows, parallax_check
+from idverify.liveness.parallax import confirm_structure, flow_windows, parallax_check, texture_residual
 from idverify.liveness.result import LivenessResult
 from idverify.liveness.signals import Signals, compute_signals
 from idverify.liveness.surface import surface_check
@@ -109,7 +109,12 @@ def check_liveness(video: VideoInput | None = None, challenge: str | Challenge |
     cues["face_present"] = presence_check(track, config, indexes)
     cues["single_face"] = face_count_check(track, config, indexes)
     cues["blink"] = blink_check(blinks, signals.ear, config, indexes)
-    cues["structure"] = structure_check(track.landmarks, config, indexes)
+    structure = structure_check(track.landmarks, config, indexes)
+    if structure.passed:  # the landmark parallax, confirmed on the skin texture between the same two frames
+        start, end = (int(np.searchsorted(indexes, f)) for f in structure.evidence["frames"])
+        structure = confirm_structure(structure, texture_residual(greys, track.landmarks, stamps, start, end, config),
+                                      config)
+    cues["structure"] = structure
     windows = flow_windows(greys, track.landmarks, signals.yaw, stamps, config)
     cues["parallax"] = parallax_check(windows, config, indexes)
     cues["head_pose"] = head_pose_check(signals, stamps, config, indexes)

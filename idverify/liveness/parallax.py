@@ -14,6 +14,11 @@ where the landmark parallax (:mod:`idverify.liveness.motion`) cannot.
 Only windows where the head turned by at least ``parallax_min_turn`` degrees
 are judged: a face that stays still says nothing either way.
 
+The same flow checks the landmark nose parallax of
+:mod:`idverify.liveness.motion` (:func:`confirm_structure`): between the two
+frames that showed it, skin texture that follows one homography means the
+parallax was landmark noise on a flat picture, not relief.
+
 >>> windows = [Window(0, 25, residual=0.006, turn=8.0, points=40), Window(12, 37, residual=0.007, turn=9.0, points=41)]
 >>> parallax_check(windows).reason
 'planar_motion'
@@ -142,6 +147,44 @@ def _follow(greys: Sequence[np.ndarray], landmarks: np.ndarray, chain: list[int]
     residual = np.linalg.norm(moved[:, :2] / moved[:, 2:] - dst, axis=1)
     return Window(start=chain[0], end=chain[-1], residual=float(np.sqrt(np.mean(residual ** 2))) / iod, turn=0.0,
                   points=int(kept.sum()))
+
+
+def texture_residual(greys: Sequence[np.ndarray], landmarks: np.ndarray, timestamps: Sequence[float] | np.ndarray,
+                     start: int, end: int, config: LivenessConfig = LIVENESS) -> float | None:
+    """RMS residual (IOD) of the best homography of the skin texture followed from position ``start`` to ``end``;
+    ``None`` when it cannot be followed (face lost on the way, too few points)."""
+    valid = ~np.isnan(landmarks[:, 0, 0])
+    if not 0 <= start < end < len(valid):
+        return None
+    chain = _steps(np.asarray(timestamps, dtype=np.float64), start, end, config.parallax_step_s)
+    if not all(valid[p] for p in chain):
+        return None
+    window = _follow(greys, landmarks, chain, config)
+    return None if window is None else window.residual
+
+
+def confirm_structure(check: Check, residual: float | None, config: LivenessConfig = LIVENESS) -> Check:
+    """The landmark nose parallax (``structure``) checked against the skin texture between the same two frames.
+
+    68 landmarks on a tilting picture can show a nose parallax as large as a
+    head's (fit noise, the model reading foreshortening as a turn); the
+    texture flow between the two frames is far more precise. When it follows
+    one homography (residual below ``structure_min_texture``) the parallax
+    is not confirmed and the check gives no evidence (``no_head_motion``).
+    When the texture cannot be followed the landmark verdict stands.
+
+    >>> from idverify.results import Check
+    >>> seen = Check("structure", True, score=0.07, threshold=0.045, evidence={"frames": [13, 52]})
+    >>> confirm_structure(seen, 0.004).reason, confirm_structure(seen, 0.2).passed, confirm_structure(seen, None).passed
+    ('no_head_motion', True, True)
+    """
+    if not check.passed:
+        return check
+    evidence = {**check.evidence, "texture_residual_iod": None if residual is None else round(residual, 4),
+                "min_texture_residual_iod": config.structure_min_texture}
+    if residual is None or residual >= config.structure_min_texture:
+        return dataclasses.replace(check, evidence=evidence)
+    return dataclasses.replace(check, passed=False, reason="no_head_motion", evidence=evidence)
 
 
 def parallax_check(windows: Sequence[Window], config: LivenessConfig = LIVENESS,
