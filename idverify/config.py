@@ -223,7 +223,9 @@ class LivenessConfig:
     # fusion
     provenance: str = ("set by hand on benchmarks/liveness_eval.py --data ../shared/data --seeds 0-4,10-99 (14 real "
                        "bona fide clips of labels/liveness.csv, 1 real replay, synthetic seeds incl. close-up "
-                       "prints), checked on fresh synthetic seeds 100-129; see benchmarks/RESULTS.md ## liveness")
+                       "prints), checked on fresh synthetic seeds 100-129, then 130-304 (with "
+                       "structure_min_texture, set on the real clips and close-up prints of seeds 0-12); see "
+                       "benchmarks/RESULTS.md ## liveness")
 
     def __post_init__(self) -> None:
         _require_positive(self, "max_side", "detect_side", "redetect_every", "max_jump_iod", "blink_max_duration",
