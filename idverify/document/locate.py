@@ -118,6 +118,21 @@ def _triple(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
     return (ay * bz - az * by) * float(c[0]) + (az * bx - ax * bz) * float(c[1]) + (ax * by - ay * bx) * float(c[2])
 
 
+def _side_vectors(corners: np.ndarray, image_size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Zhang & He's n2, n3 (the rectangle's width and height directions, up to the focal length) or ``None``."""
+    w, h = image_size
+    u0, v0 = w / 2.0, h / 2.0
+    tl, tr, br, bl = (np.array([p[0] - u0, p[1] - v0, 1.0]) for p in corners)
+    m1, m2, m3, m4 = tl, tr, bl, br
+    den2 = _triple(m2, m4, m3)
+    den3 = _triple(m3, m4, m2)
+    if abs(den2) < 1e-9 or abs(den3) < 1e-9:
+        return None
+    k2 = _triple(m1, m4, m3) / den2
+    k3 = _triple(m1, m4, m2) / den3
+    return k2 * m2 - m1, k3 * m3 - m1
+
+
 def rectangle_aspect(corners: np.ndarray, image_size: tuple[int, int],
                      default_focal: float) -> tuple[float, float]:
     """Estimated (width / height, focal) of the rectangle seen as ``corners`` (TL, TR, BR, BL).
@@ -130,18 +145,10 @@ def rectangle_aspect(corners: np.ndarray, image_size: tuple[int, int],
     >>> round(rectangle_aspect(sq, (800, 600), 700.0)[0], 3)
     2.0
     """
-    w, h = image_size
-    u0, v0 = w / 2.0, h / 2.0
-    tl, tr, br, bl = (np.array([p[0] - u0, p[1] - v0, 1.0]) for p in corners)
-    m1, m2, m3, m4 = tl, tr, bl, br
-    den2 = _triple(m2, m4, m3)
-    den3 = _triple(m3, m4, m2)
-    if abs(den2) < 1e-9 or abs(den3) < 1e-9:
+    terms = _side_vectors(corners, image_size)
+    if terms is None:
         return 0.0, default_focal
-    k2 = _triple(m1, m4, m3) / den2
-    k3 = _triple(m1, m4, m2) / den3
-    n2 = k2 * m2 - m1
-    n3 = k3 * m3 - m1
+    n2, n3 = terms
     f = default_focal
     zz = n2[2] * n3[2]
     if abs(zz) > 1e-6:
@@ -150,12 +157,19 @@ def rectangle_aspect(corners: np.ndarray, image_size: tuple[int, int],
             f_est = math.sqrt(f2)
             if 0.5 * default_focal <= f_est <= 2.0 * default_focal:
                 f = f_est
-    a = np.diag([1 / f**2, 1 / f**2, 1.0])
-    num = float(n2 @ a @ n2)
-    den = float(n3 @ a @ n3)
-    if num <= 0 or den <= 0:
-        return 0.0, f
-    return math.sqrt(num / den), f
+    return _ratio(n2, n3, f), f
+
+
+def _ratio(n2: np.ndarray, n3: np.ndarray, f: float) -> float:
+    num = (n2[0] ** 2 + n2[1] ** 2) / f**2 + n2[2] ** 2
+    den = (n3[0] ** 2 + n3[1] ** 2) / f**2 + n3[2] ** 2
+    return math.sqrt(num / den) if num > 0 and den > 0 else 0.0
+
+
+def _aspect_at(corners: np.ndarray, image_size: tuple[int, int], focal: float) -> float:
+    """Width / height of the rectangle seen as ``corners`` at a given focal length (0 if degenerate)."""
+    terms = _side_vectors(corners, image_size)
+    return 0.0 if terms is None else _ratio(*terms, focal)
 
 
 def _aspect_error(aspect: float) -> float:
@@ -586,11 +600,19 @@ def _score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size
     # landscape: make the first side the long one
     if sides[0] + sides[2] < sides[1] + sides[3]:
         q = np.roll(q, -1, axis=0)
-    aspect, _ = rectangle_aspect(q, size, default_f)
+    aspect, f_used = rectangle_aspect(q, size, default_f)
     if 0 < aspect < 1:
         q = np.roll(q, -1, axis=0)
         aspect = 1 / aspect
     err = _aspect_error(aspect)
+    if f_used != default_f:
+        # the focal length estimated from the quad's own perspective is sensitive to corner noise: a quad that is a
+        # card at the phone's default focal length is a card (the aspect then reported is that one)
+        at_default = _aspect_at(q, size, default_f)
+        if 0 < at_default < 1:
+            at_default = 1 / at_default
+        if _aspect_error(at_default) < err:
+            aspect, err = at_default, _aspect_error(at_default)
     if err > 0.2:
         return None
     area = float(cv2.contourArea(q.astype(np.float32))) / float(w * h)
