@@ -166,12 +166,6 @@ def _ratio(n2: np.ndarray, n3: np.ndarray, f: float) -> float:
     return math.sqrt(num / den) if num > 0 and den > 0 else 0.0
 
 
-def _aspect_at(corners: np.ndarray, image_size: tuple[int, int], focal: float) -> float:
-    """Width / height of the rectangle seen as ``corners`` at a given focal length (0 if degenerate)."""
-    terms = _side_vectors(corners, image_size)
-    return 0.0 if terms is None else _ratio(*terms, focal)
-
-
 def _aspect_error(aspect: float) -> float:
     if aspect <= 0:
         return 9.0
@@ -537,6 +531,7 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
     thresh = 24.0
     img_area = float(w * h)
     default_f = cfg.focal_factor * max(w, h)
+    focal_prior = [(k, cfg.aspect_focal_cost * abs(math.log(k))) for k in cfg.aspect_focal_factors]
     found: list[Quad] = []
     seen: set[tuple[int, ...]] = set()  # candidates already scored, by corners on a 4-pixel grid
     line_contours: list[np.ndarray] = []
@@ -569,7 +564,7 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
             refined = _refine_sides(q, grad, search=max(4.0, 0.012 * max(w, h)))
             if refined is not None and _is_convex(refined):
                 q = order_corners(refined)
-            quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support)
+            quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support, focal_prior)
             if quad is not None:
                 found.append(quad)
     confident = any(q.support >= 0.9 and q.aspect_error <= 0.06 and q.area_fraction >= cfg.min_area_fraction
@@ -582,7 +577,7 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
         if cv2.contourArea(q.astype(np.float32)) < cfg.min_area_fraction * 0.5 * img_area:
             continue
         seen.add(key)
-        quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support)
+        quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support, focal_prior)
         if quad is not None:
             found.append(quad)
     found.sort(key=lambda x: -x.score)
@@ -590,7 +585,8 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
 
 
 def _score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size: tuple[int, int],
-                default_f: float, seen_side: float = DOCUMENT.border_side_support) -> Quad | None:
+                default_f: float, seen_side: float = DOCUMENT.border_side_support,
+                focal_prior: Sequence[tuple[float, float]] = ()) -> Quad | None:
     w, h = size
     if not _is_convex(q):
         return None
@@ -600,19 +596,29 @@ def _score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size
     # landscape: make the first side the long one
     if sides[0] + sides[2] < sides[1] + sides[3]:
         q = np.roll(q, -1, axis=0)
-    aspect, f_used = rectangle_aspect(q, size, default_f)
+    aspect, _ = rectangle_aspect(q, size, default_f)
     if 0 < aspect < 1:
         q = np.roll(q, -1, axis=0)
         aspect = 1 / aspect
     err = _aspect_error(aspect)
-    if f_used != default_f:
-        # the focal length estimated from the quad's own perspective is sensitive to corner noise: a quad that is a
-        # card at the phone's default focal length is a card (the aspect then reported is that one)
-        at_default = _aspect_at(q, size, default_f)
-        if 0 < at_default < 1:
-            at_default = 1 / at_default
-        if _aspect_error(at_default) < err:
-            aspect, err = at_default, _aspect_error(at_default)
+    # the focal length estimated from the quad's own perspective is sensitive to corner noise (and a steep view's
+    # aspect depends on it): the aspect error is the smallest over phone focal lengths, each with a cost for its
+    # distance from the default (the error reported includes that cost)
+    terms = _side_vectors(q, size)
+    if terms is not None:
+        n2, n3 = terms
+        a2, b2 = float(n2[0] ** 2 + n2[1] ** 2), float(n2[2] ** 2)
+        a3, b3 = float(n3[0] ** 2 + n3[1] ** 2), float(n3[2] ** 2)
+        for factor, cost in focal_prior:
+            f2 = (default_f * factor) ** 2
+            num, den = a2 / f2 + b2, a3 / f2 + b3
+            if num <= 0 or den <= 0:
+                continue
+            other = math.sqrt(num / den)
+            other = 1 / other if other < 1 else other
+            e = _aspect_error(other) + cost
+            if e < err:
+                aspect, err = other, e
     if err > 0.2:
         return None
     area = float(cv2.contourArea(q.astype(np.float32))) / float(w * h)
