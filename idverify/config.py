@@ -288,7 +288,8 @@ class DocumentConfig:
     max_screen_score: float = 0.5  # share of a ring around the card that is a dark flat bezel
     min_chroma: float = 8.0  # 99th percentile of Lab chroma around the card's median colour: grey copies ~2-5
     threshold_provenance: str = ("tilt, glare, recapture and side thresholds set on synthetic captures (seeds 0-2) "
-                                 "and samples/, checked on shared/data specimens: benchmarks/document_checks.py, "
+                                 "and samples/, checked on shared/data specimens; the OVD measure and the aspect "
+                                 "focal cost chosen on seeds 0-4, held out 5-14: benchmarks/document_checks.py, "
                                  "benchmarks/RESULTS.md#document")
 
     def __post_init__(self) -> None:

@@ -39,7 +39,7 @@ from idverify.results import Check
 
 REG_WIDTH = 384
 RESP_WIDTH = 384
-_CHROMA_WEIGHT = 3.0  # an OVD changes hue more than brightness
+_CHROMA_WEIGHT = 12.0  # an OVD changes hue; lighting, gloss and a sheen on paper change brightness (seeds 0-4 margin)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
