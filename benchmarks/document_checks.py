@@ -189,6 +189,7 @@ def eval_tilt(pairs: list[dict[str, Any]]) -> dict[str, Any]:
     by_kind: dict[str, list[bool]] = collections.defaultdict(list)
     reasons: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     angle_err = []
+    wrong: list[str] = []
     for p in pairs:
         flat = locate_card(p["flat"], min_source_width=0)
         tilted = locate_card(p["tilted"], min_source_width=0)
@@ -203,6 +204,12 @@ def eval_tilt(pairs: list[dict[str, Any]]) -> dict[str, Any]:
                     reasons[p["kind"]][c.reason] += 1
             if p["kind"] == "genuine" and res.angle_deg is not None:
                 angle_err.append(abs(res.angle_deg - p["angle"]))
+            if passed != (p["kind"] == "genuine"):
+                wrong.append(f"{p.get('id', '?')} {p['kind']} {p['label']} true {p['angle']:.1f} deg: " + ", ".join(
+                    f"{c.name} {c.score}{'' if c.passed else ' ' + str(c.reason)}" for c in res.checks))
+        if not passed and p["kind"] == "genuine" and not (flat.found and tilted.found):
+            wrong.append(f"{p.get('id', '?')} genuine {p['label']}: flat {flat.reason or 'found'}, "
+                         f"tilted {tilted.reason or 'found'}")
         by_kind[p["kind"]].append(passed)
     out: dict[str, Any] = {}
     for kind, results in by_kind.items():
@@ -210,6 +217,7 @@ def eval_tilt(pairs: list[dict[str, Any]]) -> dict[str, Any]:
         out[kind] = {"n": len(results), "accepted" if kind == "genuine" else "rejected":
                      rate if kind == "genuine" else 1 - rate, "reasons": dict(reasons[kind])}
     out["genuine"]["median_angle_error_deg"] = statistics.median(angle_err) if angle_err else None
+    out["wrong"] = wrong
     return out
 
 
@@ -265,6 +273,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     data_arg(parser)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
     parser.add_argument("--captures", type=int, default=30, help="location captures per seed")
     parser.add_argument("--pairs", type=int, default=12, help="tilt pairs per seed (each with 4 attacks)")
     parser.add_argument("--speed-runs", type=int, default=7)
@@ -284,10 +293,11 @@ def main() -> None:
         path.write_bytes(pickle.dumps(value))
         return value
 
-    items = [c for s in range(args.seeds)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    items = [c for s in seeds
              for c in cached(f"loc_{s}_{args.captures}", lambda s=s: location_captures(s, args.captures))]
     loc = eval_location(items)
-    print(f"location (synthetic, {args.seeds} seeds): n={loc['n']} found<2%={loc['found_2pct']:.1%} "
+    print(f"location (synthetic, seeds {seeds.start}-{seeds.stop - 1}): n={loc['n']} found<2%={loc['found_2pct']:.1%} "
           f"side/type={loc['side_type']:.1%} median {loc['median_ms']:.0f} ms")
     for m in loc["misses"][: 30 if args.verbose else 10]:
         print("   miss:", m)
@@ -305,11 +315,16 @@ def main() -> None:
               f"{len(expectations) - len(bad)}/{len(expectations)} samples fully as labelled")
         for ln in bad:
             print("   ", ln)
-    pairs = [p for s in range(args.seeds)
-             for p in cached(f"tilt_{s}_{args.pairs}", lambda s=s: tilt_pairs(s, args.pairs))]
+    pairs = []
+    for s in seeds:
+        for i, p in enumerate(cached(f"tilt_{s}_{args.pairs}", lambda s=s: tilt_pairs(s, args.pairs))):
+            pairs.append({**p, "id": f"s{s}#{i}"})  # numbered as in earlier runs' notes
     tilt = eval_tilt(pairs)
+    wrong = tilt.pop("wrong")
     for kind, figs in tilt.items():
         print(f"tilt {kind:10s} {json.dumps(figs)}")
+    for w in wrong:
+        print("   wrong:", w)
     if (args.data / "labels" / "documents.csv").is_file():
         real = eval_real(args.data)
         print(f"real French specimens side/type right: {real['french'][0]}/{real['french'][1]}; "

@@ -118,6 +118,21 @@ def _triple(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
     return (ay * bz - az * by) * float(c[0]) + (az * bx - ax * bz) * float(c[1]) + (ax * by - ay * bx) * float(c[2])
 
 
+def _side_vectors(corners: np.ndarray, image_size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Zhang & He's n2, n3 (the rectangle's width and height directions, up to the focal length) or ``None``."""
+    w, h = image_size
+    u0, v0 = w / 2.0, h / 2.0
+    tl, tr, br, bl = (np.array([p[0] - u0, p[1] - v0, 1.0]) for p in corners)
+    m1, m2, m3, m4 = tl, tr, bl, br
+    den2 = _triple(m2, m4, m3)
+    den3 = _triple(m3, m4, m2)
+    if abs(den2) < 1e-9 or abs(den3) < 1e-9:
+        return None
+    k2 = _triple(m1, m4, m3) / den2
+    k3 = _triple(m1, m4, m2) / den3
+    return k2 * m2 - m1, k3 * m3 - m1
+
+
 def rectangle_aspect(corners: np.ndarray, image_size: tuple[int, int],
                      default_focal: float) -> tuple[float, float]:
     """Estimated (width / height, focal) of the rectangle seen as ``corners`` (TL, TR, BR, BL).
@@ -130,18 +145,10 @@ def rectangle_aspect(corners: np.ndarray, image_size: tuple[int, int],
     >>> round(rectangle_aspect(sq, (800, 600), 700.0)[0], 3)
     2.0
     """
-    w, h = image_size
-    u0, v0 = w / 2.0, h / 2.0
-    tl, tr, br, bl = (np.array([p[0] - u0, p[1] - v0, 1.0]) for p in corners)
-    m1, m2, m3, m4 = tl, tr, bl, br
-    den2 = _triple(m2, m4, m3)
-    den3 = _triple(m3, m4, m2)
-    if abs(den2) < 1e-9 or abs(den3) < 1e-9:
+    terms = _side_vectors(corners, image_size)
+    if terms is None:
         return 0.0, default_focal
-    k2 = _triple(m1, m4, m3) / den2
-    k3 = _triple(m1, m4, m2) / den3
-    n2 = k2 * m2 - m1
-    n3 = k3 * m3 - m1
+    n2, n3 = terms
     f = default_focal
     zz = n2[2] * n3[2]
     if abs(zz) > 1e-6:
@@ -150,12 +157,13 @@ def rectangle_aspect(corners: np.ndarray, image_size: tuple[int, int],
             f_est = math.sqrt(f2)
             if 0.5 * default_focal <= f_est <= 2.0 * default_focal:
                 f = f_est
-    a = np.diag([1 / f**2, 1 / f**2, 1.0])
-    num = float(n2 @ a @ n2)
-    den = float(n3 @ a @ n3)
-    if num <= 0 or den <= 0:
-        return 0.0, f
-    return math.sqrt(num / den), f
+    return _ratio(n2, n3, f), f
+
+
+def _ratio(n2: np.ndarray, n3: np.ndarray, f: float) -> float:
+    num = (n2[0] ** 2 + n2[1] ** 2) / f**2 + n2[2] ** 2
+    den = (n3[0] ** 2 + n3[1] ** 2) / f**2 + n3[2] ** 2
+    return math.sqrt(num / den) if num > 0 and den > 0 else 0.0
 
 
 def _aspect_error(aspect: float) -> float:
@@ -523,6 +531,7 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
     thresh = 24.0
     img_area = float(w * h)
     default_f = cfg.focal_factor * max(w, h)
+    focal_prior = [(k, cfg.aspect_focal_cost * abs(math.log(k))) for k in cfg.aspect_focal_factors]
     found: list[Quad] = []
     seen: set[tuple[int, ...]] = set()  # candidates already scored, by corners on a 4-pixel grid
     line_contours: list[np.ndarray] = []
@@ -555,7 +564,7 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
             refined = _refine_sides(q, grad, search=max(4.0, 0.012 * max(w, h)))
             if refined is not None and _is_convex(refined):
                 q = order_corners(refined)
-            quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support)
+            quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support, focal_prior)
             if quad is not None:
                 found.append(quad)
     confident = any(q.support >= 0.9 and q.aspect_error <= 0.06 and q.area_fraction >= cfg.min_area_fraction
@@ -568,7 +577,7 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
         if cv2.contourArea(q.astype(np.float32)) < cfg.min_area_fraction * 0.5 * img_area:
             continue
         seen.add(key)
-        quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support)
+        quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support, focal_prior)
         if quad is not None:
             found.append(quad)
     found.sort(key=lambda x: -x.score)
@@ -576,7 +585,8 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
 
 
 def _score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size: tuple[int, int],
-                default_f: float, seen_side: float = DOCUMENT.border_side_support) -> Quad | None:
+                default_f: float, seen_side: float = DOCUMENT.border_side_support,
+                focal_prior: Sequence[tuple[float, float]] = ()) -> Quad | None:
     w, h = size
     if not _is_convex(q):
         return None
@@ -591,6 +601,24 @@ def _score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size
         q = np.roll(q, -1, axis=0)
         aspect = 1 / aspect
     err = _aspect_error(aspect)
+    # the focal length estimated from the quad's own perspective is sensitive to corner noise (and a steep view's
+    # aspect depends on it): the aspect error is the smallest over phone focal lengths, each with a cost for its
+    # distance from the default (the error reported includes that cost)
+    terms = _side_vectors(q, size)
+    if terms is not None:
+        n2, n3 = terms
+        a2, b2 = float(n2[0] ** 2 + n2[1] ** 2), float(n2[2] ** 2)
+        a3, b3 = float(n3[0] ** 2 + n3[1] ** 2), float(n3[2] ** 2)
+        for factor, cost in focal_prior:
+            f2 = (default_f * factor) ** 2
+            num, den = a2 / f2 + b2, a3 / f2 + b3
+            if num <= 0 or den <= 0:
+                continue
+            other = math.sqrt(num / den)
+            other = 1 / other if other < 1 else other
+            e = _aspect_error(other) + cost
+            if e < err:
+                aspect, err = other, e
     if err > 0.2:
         return None
     area = float(cv2.contourArea(q.astype(np.float32))) / float(w * h)

@@ -39,6 +39,7 @@ from idverify.results import Check
 
 REG_WIDTH = 384
 RESP_WIDTH = 384
+_CHROMA_WEIGHT = 12.0  # an OVD changes hue; lighting, gloss and a sheen on paper change brightness (seeds 0-4 margin)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -188,7 +189,21 @@ def viewing_direction(loc: CardLocation, aspect: float, focal: float) -> np.ndar
 
 def ovd_response(flat: np.ndarray, aligned: np.ndarray, layout: CardLayout | None,
                  valid: np.ndarray | None = None) -> float:
-    """Colour change inside the OVD zones over the change elsewhere, after a per-channel gain/offset fit."""
+    """Colour change inside the OVD zones over the change elsewhere, once the capture differences are explained.
+
+    What differs between the two shots of a flat print is modelled on the
+    non-OVD area and removed everywhere: per output Lab channel, a linear
+    function of the three flat channels (a 3x3 colour transform: white
+    balance, a screen's or a print's gamut mixes channels) whose gain on the
+    same channel varies linearly across the card, plus an offset plane.
+    The residual at a pixel is the smallest over the tilted view shifted by
+    up to 1 px (half resolution), so the registration error at printed
+    detail (a portrait, a pictogram's outline) is not taken for a change;
+    chroma counts ``_CHROMA_WEIGHT`` x luminance, as an OVD changes hue. The
+    response is the mean residual in the OVD zones over a robust level of
+    the residual elsewhere: it measures a change per pixel, not per zone,
+    so a small pictogram responds as much as a large overlay.
+    """
     h, w = flat.shape[:2]
     ovd = _zone_mask(layout, (ZoneKind.OVD,), (w, h))
     if not ovd.any():
@@ -197,7 +212,7 @@ def ovd_response(flat: np.ndarray, aligned: np.ndarray, layout: CardLayout | Non
     h, w = h // 2, w // 2
     f = cv2.resize(cv2.cvtColor(flat, cv2.COLOR_RGB2LAB), (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
     t = cv2.resize(cv2.cvtColor(aligned, cv2.COLOR_RGB2LAB), (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
-    f = np.asarray(cv2.GaussianBlur(f, (0, 0), 1.0), np.float32)
+    f = (np.asarray(cv2.GaussianBlur(f, (0, 0), 1.0), np.float32) - 128.0) / 128.0
     t = np.asarray(cv2.GaussianBlur(t, (0, 0), 1.0), np.float32)
     if valid is not None:
         valid = cv2.resize(valid.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
@@ -213,18 +228,28 @@ def ovd_response(flat: np.ndarray, aligned: np.ndarray, layout: CardLayout | Non
     rest &= border
     if rest.sum() < 100 or ovd.sum() < 50:
         return 0.0
-    # light changes smoothly across the card between the two shots: gain and offset are planes in (x, y)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     xx /= w
     yy /= h
     sel = np.flatnonzero(rest.ravel())[:: max(1, int(rest.sum()) // 20000)]
-    resid = np.zeros((h, w), np.float32)
+    ones = np.ones((h, w), np.float32)
+    preds = []
     for c in range(3):
         fc = f[:, :, c]
-        basis = np.stack([fc, fc * xx, fc * yy, np.ones_like(fc), xx, yy], axis=-1).reshape(-1, 6)
-        coef, *_ = np.linalg.lstsq(basis[sel], t[:, :, c].ravel()[sel], rcond=None)
-        pred = (basis @ coef).reshape(h, w)
-        resid += np.abs(t[:, :, c] - pred) * (1.0 if c == 0 else 1.5)
+        basis = np.stack([fc, fc * xx, fc * yy, ones, xx, yy, f[:, :, (c + 1) % 3], f[:, :, (c + 2) % 3]],
+                         axis=-1).reshape(-1, 8)
+        a = basis[sel].astype(np.float64)
+        # normal equations (8 x 8): LAPACK's least squares on the 20000 rows costs ~5 ms a channel
+        coef = np.linalg.solve(a.T @ a + 1e-6 * np.eye(8), a.T @ t[:, :, c].ravel()[sel])
+        preds.append((basis @ coef).reshape(h, w).astype(np.float32))
+    padded = cv2.copyMakeBorder(t, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
+    resid = np.full((h, w), np.inf, np.float32)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            shifted = padded[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+            r = np.abs(shifted[:, :, 0] - preds[0])
+            r += _CHROMA_WEIGHT * (np.abs(shifted[:, :, 1] - preds[1]) + np.abs(shifted[:, :, 2] - preds[2]))
+            np.minimum(resid, r, out=resid)
     inside = float(np.mean(resid[ovd]))
     outside = float(np.median(resid[rest])) + float(np.mean(resid[rest])) * 0.5
     return inside / max(outside, 1.0)
