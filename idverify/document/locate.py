@@ -161,6 +161,7 @@ def rectangle_aspect(corners: np.ndarray, image_size: tuple[int, int],
 
 
 def _ratio(n2: np.ndarray, n3: np.ndarray, f: float) -> float:
+    """The rectangle's width / height from Zhang & He's side vectors at focal length ``f`` (0.0 if degenerate)."""
     num = (n2[0] ** 2 + n2[1] ** 2) / f**2 + n2[2] ** 2
     den = (n3[0] ** 2 + n3[1] ** 2) / f**2 + n3[2] ** 2
     return math.sqrt(num / den) if num > 0 and den > 0 else 0.0
@@ -606,16 +607,11 @@ def _score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size
     # distance from the default (the error reported includes that cost)
     terms = _side_vectors(q, size)
     if terms is not None:
-        n2, n3 = terms
-        a2, b2 = float(n2[0] ** 2 + n2[1] ** 2), float(n2[2] ** 2)
-        a3, b3 = float(n3[0] ** 2 + n3[1] ** 2), float(n3[2] ** 2)
         for factor, cost in focal_prior:
-            f2 = (default_f * factor) ** 2
-            num, den = a2 / f2 + b2, a3 / f2 + b3
-            if num <= 0 or den <= 0:
+            other = _ratio(*terms, default_f * factor)
+            if other <= 0:
                 continue
-            other = math.sqrt(num / den)
-            other = 1 / other if other < 1 else other
+            other = max(other, 1 / other)
             e = _aspect_error(other) + cost
             if e < err:
                 aspect, err = other, e
