@@ -6,8 +6,9 @@ Three kinds of cues:
   faces, identity change, frozen or looped frames, screen or print surface,
   planar (flat-picture) motion, a failed or invalid challenge;
 * **liveness evidence**: at least one of a blink or a 3-D head movement
-  (nose parallax in the landmarks, or relief in the skin texture's optical
-  flow) must be seen — a photo held still shows neither;
+  (nose parallax in the landmarks that the skin texture confirms, or relief
+  in the skin texture's optical flow) must be seen — a photo held still
+  shows neither;
 * **hints** are reported but never decide alone (container metadata,
   timestamps, lip sync, pose range).
 
