@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ import pytest
 from test_flow_support import EMBEDDING_MARK, EVIDENCE, TEST_CONFIG, Env, make_env
 
 from idverify.flow import PurgeResult, State
+from idverify.flow.vault import EvidenceVault
 
 DAY = 24 * 3600.0
 
@@ -171,3 +175,38 @@ def test_purge_job_racing_a_submission_leaves_its_evidence_alone(tmp_path: Path,
     assert len(ran) == 5 and all(r.orphans == () and r.purged == () for r in ran)
     assert e.vault.has_files(a)
     e.store.close()
+
+
+def test_vault_walks_survive_folders_removed_by_another_process(tmp_path: Path) -> None:
+    """Several processes share one vault: while one sweeps an activation's folders, another one's purge,
+    ``has_files``, ``files`` and ``sweep_empty`` must not fail (``Path.rglob`` raised ``FileNotFoundError``
+    here about once in 500 walks, which failed the three-process store test now and then)."""
+    vault = EvidenceVault(tmp_path / "evidence")
+    activation = "activation-0001"
+    stop = threading.Event()
+
+    def churn() -> None:  # creates and removes the folders as fast as it can, like a concurrent sweep
+        while not stop.is_set():
+            try:
+                deep = vault.root / activation / "attempt-1" / "frames"
+                deep.mkdir(parents=True, exist_ok=True)
+                (deep / "f.jpg").write_bytes(b"x")
+            except FileNotFoundError:
+                pass
+            shutil.rmtree(vault.root / activation, ignore_errors=True)
+
+    worker = threading.Thread(target=churn)
+    worker.start()
+    walks = 0
+    try:
+        deadline = time.perf_counter() + 1.0
+        while time.perf_counter() < deadline:
+            vault.has_files(activation)
+            vault.files(vault.root / activation)
+            vault.purge(activation)
+            vault.sweep_empty([activation])
+            walks += 1
+    finally:
+        stop.set()
+        worker.join()
+    assert walks > 1000

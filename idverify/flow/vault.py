@@ -11,7 +11,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,7 @@ class EvidenceVault:
     def files(self, folder: Path) -> tuple[str, ...]:
         """Names (relative to the activation folder) of the files in an attempt folder."""
         base = folder.parent
-        return tuple(sorted(str(p.relative_to(base)) for p in folder.rglob("*") if p.is_file()))
+        return tuple(sorted(str(p.relative_to(base)) for p in _entries(folder) if p.is_file()))
 
     def remove_attempt(self, activation_id: str, n: int) -> int:
         return _unlink_all(self.activation_dir(activation_id) / f"attempt-{int(n)}")
@@ -142,7 +142,7 @@ class EvidenceVault:
         removed = 0
         for name in activation_ids:
             folder = self.activation_dir(name)
-            if folder.is_dir() and not any(p.is_file() for p in folder.rglob("*")):
+            if folder.is_dir() and not any(p.is_file() for p in _entries(folder)):
                 shutil.rmtree(folder, ignore_errors=True)
                 removed += 1
         return removed
@@ -153,7 +153,7 @@ class EvidenceVault:
 
     def has_files(self, activation_id: str) -> bool:
         folder = self.activation_dir(activation_id)
-        return folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))
+        return folder.is_dir() and any(p.is_file() for p in _entries(folder))
 
 
 def _write_private(target: Path, data: bytes) -> None:
@@ -162,11 +162,19 @@ def _write_private(target: Path, data: bytes) -> None:
         fh.write(data)
 
 
+def _entries(path: Path) -> Iterator[Path]:
+    """Everything below ``path`` but its sub-folders (files, links). Several processes share the vault: a
+    folder another one removes meanwhile is skipped (``Path.rglob`` raises ``FileNotFoundError`` there)."""
+    for folder, dirs, names in os.walk(path):
+        yield from (Path(folder) / n for n in names)
+        yield from (Path(folder) / d for d in dirs if os.path.islink(os.path.join(folder, d)))
+
+
 def _unlink_all(path: Path) -> int:
     if not path.is_dir():
         return 0
     count = 0
-    for p in path.rglob("*"):
+    for p in _entries(path):
         if p.is_file() or p.is_symlink():
             p.unlink(missing_ok=True)
             count += 1
