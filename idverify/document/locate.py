@@ -965,7 +965,7 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
         thumb_size = (256, round(256 / ID1_ASPECT))
         thumb = warp_card(work.pixels, src, thumb_size)
         verdict = classify_card(thumb, aspect=best.aspect if best.aspect > 0 else None)
-        if (verdict.card_type is None or verdict.score < 0.55) and best.area_fraction < 0.25:
+        if verdict.confidence < 0.55 and best.area_fraction < 0.25:
             # an inner zone (a portrait) of a card that runs off the frame?
             cut = find_cut_off(small, cfg)
             if cut is not None and cut[1] > 1.5 * best.area_fraction and cv2.pointPolygonTest(

@@ -31,6 +31,8 @@ import numpy as np
 THUMB_WIDTH = 512
 UNKNOWN = "unknown"
 LABELS = ("cnie_2021/recto", "cnie_2021/verso", "cni_1995/recto", "cni_1995/verso", "carte_vitale/recto", UNKNOWN)
+# the highest score a label's rule can give (the old card's verso has the fewest cues and is capped lower)
+SCORE_CEILING = {"cni_1995/verso": 0.5}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -46,6 +48,11 @@ class SideVerdict:
     @property
     def label(self) -> str:
         return UNKNOWN if self.card_type is None else f"{self.card_type}/{self.side}"
+
+    @property
+    def confidence(self) -> float:
+        """The score as a share of the most its label's rule can give (0 for unknown)."""
+        return 0.0 if self.card_type is None else min(1.0, self.score / SCORE_CEILING.get(self.label, 1.0))
 
     def to_dict(self) -> dict[str, object]:
         return {"card_type": self.card_type, "side": self.side, "label": self.label, "score": round(self.score, 3),
@@ -232,4 +239,4 @@ def classify_card(rectified: np.ndarray, aspect: float | None = None) -> SideVer
     return SideVerdict(card_type, side, score, flipped, cues)
 
 
-__all__ = ["LABELS", "SideVerdict", "card_cues", "classify_card", "mrz_lines"]
+__all__ = ["LABELS", "SCORE_CEILING", "SideVerdict", "card_cues", "classify_card", "mrz_lines"]
