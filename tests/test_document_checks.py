@@ -251,3 +251,12 @@ def test_cli_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
                "--tilted", str(tmp_path / "t.jpg"), "--json", "--no-fields"]
     assert main(missing) == 2
     assert json.loads(capsys.readouterr().out)["reason"] == "file_not_found"
+
+
+def test_side_confidence_is_relative_to_the_label_ceiling() -> None:
+    """The old card's verso rule tops out at 0.5: at its top it is as sure as any other label at 1.0."""
+    from idverify.document.side import SideVerdict
+
+    assert SideVerdict("cni_1995", "verso", 0.5, False, {}).confidence == 1.0
+    assert SideVerdict("cnie_2021", "recto", 0.5, False, {}).confidence == 0.5
+    assert SideVerdict(None, None, 0.9, False, {}).confidence == 0.0

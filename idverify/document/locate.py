@@ -910,8 +910,15 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     quads = find_quads(small, cfg)
     good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error
             and not q.touches_border]
-    if not good or good[0].area_fraction < cfg.min_area_fraction or good[0].support < cfg.resensitive_support:
-        # a faint edge (a white card on a white sheet) may be missing from the first edge map
+    # a faint edge (a white card on a white sheet) may be missing from the first edge map; so may a card's
+    # side over a sheet when the best whole quad is a zone (a portrait) inside a larger card-shaped outline
+    # that the sheet runs into the frame
+    enclosed = bool(good) and any(q.touches_border and q.area_fraction > 2.0 * good[0].area_fraction
+                                  and cv2.pointPolygonTest(q.corners.astype(np.float32),
+                                                           tuple(map(float, good[0].corners.mean(axis=0))), False) > 0
+                                  for q in quads)
+    if (not good or enclosed or good[0].area_fraction < cfg.min_area_fraction
+            or good[0].support < cfg.resensitive_support):
         quads = find_quads(small, cfg, sensitive=True, line_quads=not good) + quads
         quads.sort(key=lambda q: -q.score)
         good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error
@@ -965,7 +972,7 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
         thumb_size = (256, round(256 / ID1_ASPECT))
         thumb = warp_card(work.pixels, src, thumb_size)
         verdict = classify_card(thumb, aspect=best.aspect if best.aspect > 0 else None)
-        if (verdict.card_type is None or verdict.score < 0.55) and best.area_fraction < 0.25:
+        if verdict.confidence < 0.55 and best.area_fraction < 0.25:
             # an inner zone (a portrait) of a card that runs off the frame?
             cut = find_cut_off(small, cfg)
             if cut is not None and cut[1] > 1.5 * best.area_fraction and cv2.pointPolygonTest(
