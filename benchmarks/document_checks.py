@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._common import REPO, data_arg, load_note
 from idverify.document import check_document, check_tilt, locate_card
 from idverify.document.locate import layout_for
+from idverify.document.recapture import check_recapture
 from idverify.media import load_image
 from idverify.synth import attacks
 from idverify.synth.camera import Subject, capture, fit_in_frame, sample_params
@@ -185,11 +186,22 @@ def tilt_pairs(seed: int, n: int) -> list[dict[str, Any]]:
     return out
 
 
+def _recapture_passed(loc: Any) -> bool:
+    """The photo's recapture check (screen, grey photocopy) as ``check_document`` runs it on every photo."""
+    image = loc.image.pixels if loc.image is not None else None
+    corners = None if loc.corners is None or loc.image is None else loc.corners * loc.image.scale
+    return bool(check_recapture(loc.rectified, image, corners).passed)
+
+
 def eval_tilt(pairs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The tilt checks alone per pair kind, and with each photo's recapture check as in ``check_document``."""
     by_kind: dict[str, list[bool]] = collections.defaultdict(list)
+    with_recapture: dict[str, list[bool]] = collections.defaultdict(list)
     reasons: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     angle_err = []
     wrong: list[str] = []
+    # OVD response per type/side as read on the flat photo (what a per-type threshold keys on) and kind
+    responses: dict[str, dict[str, list[float]]] = collections.defaultdict(lambda: collections.defaultdict(list))
     for p in pairs:
         flat = locate_card(p["flat"], min_source_width=0)
         tilted = locate_card(p["tilted"], min_source_width=0)
@@ -199,6 +211,8 @@ def eval_tilt(pairs: list[dict[str, Any]]) -> dict[str, Any]:
         else:
             res = check_tilt(flat, tilted, layout=layout_for(flat.card_type, flat.side))
             passed = res.passed
+            if res.ovd_response is not None:
+                responses[f"{flat.card_type}/{flat.side}"][p["kind"]].append(res.ovd_response)
             for c in res.checks:
                 if not c.passed and c.reason:
                     reasons[p["kind"]][c.reason] += 1
@@ -211,14 +225,31 @@ def eval_tilt(pairs: list[dict[str, Any]]) -> dict[str, Any]:
             wrong.append(f"{p.get('id', '?')} genuine {p['label']}: flat {flat.reason or 'found'}, "
                          f"tilted {tilted.reason or 'found'}")
         by_kind[p["kind"]].append(passed)
+        with_recapture[p["kind"]].append(passed and _recapture_passed(flat) and _recapture_passed(tilted))
     out: dict[str, Any] = {}
     for kind, results in by_kind.items():
         rate = sum(results) / len(results)
         out[kind] = {"n": len(results), "accepted" if kind == "genuine" else "rejected":
                      rate if kind == "genuine" else 1 - rate, "reasons": dict(reasons[kind])}
+        full = sum(with_recapture[kind]) / len(results)
+        out[kind]["with_recapture_" + ("accepted" if kind == "genuine" else "rejected")] = (
+            full if kind == "genuine" else 1 - full)
     out["genuine"]["median_angle_error_deg"] = statistics.median(angle_err) if angle_err else None
     out["wrong"] = wrong
+    out["responses"] = {label: dict(kinds) for label, kinds in responses.items()}
     return out
+
+
+def response_ranges(responses: dict[str, dict[str, list[float]]]) -> list[str]:
+    """One line per read type/side and pair kind: n, min-median-max of the OVD response."""
+    lines = []
+    for label in sorted(responses):
+        for kind in ("genuine", "photocopy", "print", "screen", "other_card"):
+            r = responses[label].get(kind)
+            if r:
+                lines.append(f"{label:20s} {kind:10s} n={len(r):3d} {min(r):6.2f} {statistics.median(r):6.2f} "
+                             f"{max(r):6.2f}")
+    return lines
 
 
 def eval_real(data: Path) -> dict[str, Any]:
@@ -269,6 +300,47 @@ def eval_speed(runs: int) -> dict[str, float]:
             "passed": float(report.passed), "mb": sum(len(b) for b in shots.values()) / 1e6}
 
 
+def report_location(items: list[dict[str, Any]], seeds: range, verbose: bool) -> None:
+    """Print the location figures on the synthetic captures and samples/."""
+    loc = eval_location(items)
+    print(f"location (synthetic, seeds {seeds.start}-{seeds.stop - 1}): n={loc['n']} found<2%={loc['found_2pct']:.1%} "
+          f"side/type={loc['side_type']:.1%} median {loc['median_ms']:.0f} ms")
+    for m in loc["misses"][: 30 if verbose else 10]:
+        print("   miss:", m)
+    samples = sample_set_captures(REPO / "samples")
+    if samples:
+        sl = eval_location(samples)
+        print(f"location (samples/, {sl['n']} full-card captures): found<2%={sl['found_2pct']:.1%} "
+              f"side/type={sl['side_type']:.1%}")
+        for m in sl["misses"]:
+            print("   miss:", m)
+    expectations = eval_sample_expectations(REPO / "samples")
+    if expectations:
+        bad = [ln for ln in expectations if "want" in ln]
+        print(f"samples/ expected per-photo outcomes (card_found, capture_quality, recapture): "
+              f"{len(expectations) - len(bad)}/{len(expectations)} samples fully as labelled")
+        for ln in bad:
+            print("   ", ln)
+
+
+def report_real_and_speed(data: Path, verbose: bool, speed_runs: int) -> None:
+    """Print the real specimens' type/side and the speed against the decode baseline."""
+    if (data / "labels" / "documents.csv").is_file():
+        real = eval_real(data)
+        print(f"real French specimens side/type right: {real['french'][0]}/{real['french'][1]}; "
+              f"foreign documents called unknown: {real['foreign_unknown'][0]}/{real['foreign_unknown'][1]}")
+        for path, want, got, note in real["rows"]:
+            if verbose or want != "unknown":
+                print(f"   {'ok ' if want == got else 'BAD'} {path} want={want} got={got} {note}")
+    else:
+        print(f"no documents.csv under {data}: real documents skipped")
+    speed = eval_speed(speed_runs)
+    print(f"speed: 3 x 12 MP JPEGs ({speed['mb']:.1f} MB) check_document(read_fields=False) median "
+          f"{speed['check_ms']:.0f} ms; reduced-size decode of the three {speed['decode_ms']:.0f} ms "
+          f"(ratio {speed['check_ms'] / speed['decode_ms']:.1f}x); CPU time (all threads) median "
+          f"{speed['cpu_ms']:.0f} ms; report passed={bool(speed['passed'])}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     data_arg(parser)
@@ -278,6 +350,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=12, help="tilt pairs per seed (each with 4 attacks)")
     parser.add_argument("--speed-runs", type=int, default=7)
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--tilt-only", action="store_true", help="tilt pairs only (no location, real, speed)")
     parser.add_argument("--cache", type=Path, help="keep the generated captures here (pickles) between runs")
     args = parser.parse_args()
     print(load_note())
@@ -294,51 +367,26 @@ def main() -> None:
         return value
 
     seeds = range(args.first_seed, args.first_seed + args.seeds)
-    items = [c for s in seeds
-             for c in cached(f"loc_{s}_{args.captures}", lambda s=s: location_captures(s, args.captures))]
-    loc = eval_location(items)
-    print(f"location (synthetic, seeds {seeds.start}-{seeds.stop - 1}): n={loc['n']} found<2%={loc['found_2pct']:.1%} "
-          f"side/type={loc['side_type']:.1%} median {loc['median_ms']:.0f} ms")
-    for m in loc["misses"][: 30 if args.verbose else 10]:
-        print("   miss:", m)
-    samples = sample_set_captures(REPO / "samples")
-    if samples:
-        sl = eval_location(samples)
-        print(f"location (samples/, {sl['n']} full-card captures): found<2%={sl['found_2pct']:.1%} "
-              f"side/type={sl['side_type']:.1%}")
-        for m in sl["misses"]:
-            print("   miss:", m)
-    expectations = eval_sample_expectations(REPO / "samples")
-    if expectations:
-        bad = [ln for ln in expectations if "want" in ln]
-        print(f"samples/ expected per-photo outcomes (card_found, capture_quality, recapture): "
-              f"{len(expectations) - len(bad)}/{len(expectations)} samples fully as labelled")
-        for ln in bad:
-            print("   ", ln)
+    if not args.tilt_only:
+        items = [c for s in seeds
+                 for c in cached(f"loc_{s}_{args.captures}", lambda s=s: location_captures(s, args.captures))]
+        report_location(items, seeds, args.verbose)
     pairs = []
     for s in seeds:
         for i, p in enumerate(cached(f"tilt_{s}_{args.pairs}", lambda s=s: tilt_pairs(s, args.pairs))):
             pairs.append({**p, "id": f"s{s}#{i}"})  # numbered as in earlier runs' notes
     tilt = eval_tilt(pairs)
     wrong = tilt.pop("wrong")
+    responses = tilt.pop("responses")
     for kind, figs in tilt.items():
         print(f"tilt {kind:10s} {json.dumps(figs)}")
     for w in wrong:
         print("   wrong:", w)
-    if (args.data / "labels" / "documents.csv").is_file():
-        real = eval_real(args.data)
-        print(f"real French specimens side/type right: {real['french'][0]}/{real['french'][1]}; "
-              f"foreign documents called unknown: {real['foreign_unknown'][0]}/{real['foreign_unknown'][1]}")
-        for path, want, got, note in real["rows"]:
-            if args.verbose or want != "unknown":
-                print(f"   {'ok ' if want == got else 'BAD'} {path} want={want} got={got} {note}")
-    else:
-        print(f"no documents.csv under {args.data}: real documents skipped")
-    speed = eval_speed(args.speed_runs)
-    print(f"speed: 3 x 12 MP JPEGs ({speed['mb']:.1f} MB) check_document(read_fields=False) median "
-          f"{speed['check_ms']:.0f} ms; reduced-size decode of the three {speed['decode_ms']:.0f} ms "
-          f"(ratio {speed['check_ms'] / speed['decode_ms']:.1f}x); CPU time (all threads) median "
-          f"{speed['cpu_ms']:.0f} ms; report passed={bool(speed['passed'])}")
+    print("OVD response per type/side as read on the flat photo and pair kind: n, min median max")
+    for line in response_ranges(responses):
+        print("   ", line)
+    if not args.tilt_only:
+        report_real_and_speed(args.data, args.verbose, args.speed_runs)
     print(load_note())
 
 
