@@ -11,12 +11,14 @@ import functools
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 from idverify.document import assess_quality, check_document, check_tilt, classify_card, locate_card
 from idverify.document.layout import CardType, Side, get_layout
 from idverify.document.locate import layout_for
+from idverify.document.side import mrz_lines
 from idverify.reasons import REASONS
 from idverify.synth import attacks
 from idverify.synth.camera import Glare, Subject, capture, fit_in_frame, sample_params
@@ -72,6 +74,18 @@ def test_classify_flat_renders_both_ways(kind: int) -> None:
         verdict = classify_card(img[::-1, ::-1] if turned else img)
         assert verdict.label == f"{card_type.value}/{side.value}"
         assert verdict.rotated_180 is turned
+
+
+def test_mrz_line_of_barred_letters_is_counted() -> None:
+    """A TD1 line of letters with long bars (``LEFEVRE``), the card rectified at the old card's aspect
+    (stretched 12 %), still shows three MRZ lines: the rows between the bars are part of the line."""
+    lines = ["IDFRA6RULEZNZS1<<<<<<<<<<<<<<<", "5802036F3307113FRA<<<<<<<<<<<0", "LEFEVRE<<AURELIE<GAELLE<HELENE"]
+    persona = make_persona(np.random.default_rng(3), sex="F")
+    img = render_card(persona, "cnie_2021", "verso", mrz_lines=lines).image
+    stretched = cv2.resize(img, (1011, 713), interpolation=cv2.INTER_AREA)
+    gray = cv2.cvtColor(cv2.resize(stretched, (512, 361), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
+    assert mrz_lines(gray)[0] == 3
+    assert classify_card(stretched).label == "cnie_2021/verso"
 
 
 def _pair(seed: int, attack: str, angle: float = 32.0) -> tuple[bytes, bytes]:

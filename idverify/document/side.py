@@ -87,22 +87,37 @@ def mrz_lines(gray: np.ndarray, band: tuple[float, float] = (0.6, 0.99)) -> tupl
     joined = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, w // 40), 1)))
     rows = joined.mean(axis=1)  # share of the width inked, per row
     paper = float(np.percentile(gray, 90))
-    on = rows >= 0.55
     lines = 0
     cover: list[float] = []
-    start = None
-    for i, v in enumerate(np.append(on, False)):
-        if v and start is None:
-            start = i
-        elif not v and start is not None:
-            height = i - start
-            light = float(np.median(roi[start:i])) >= 0.6 * paper
-            if (0.02 * h <= height <= 0.11 * h and rows[start:i].max() >= 0.7 and light
-                    and _looks_like_characters(mask[start:i])):
-                lines += 1
-                cover.append(float(rows[start:i].max()))
-            start = None
+    for start, end in _row_runs(rows, h):
+        light = float(np.median(roi[start:end])) >= 0.6 * paper
+        if (0.02 * h <= end - start <= 0.11 * h and rows[start:end].max() >= 0.7 and light
+                and _looks_like_characters(mask[start:end])):
+            lines += 1
+            cover.append(float(rows[start:end].max()))
     return lines, float(np.mean(cover)) if cover else 0.0
+
+
+def _row_runs(rows: np.ndarray, card_height: int, high: float = 0.55, low: float = 0.3) -> list[tuple[int, int]]:
+    """Runs of text rows, by hysteresis: rows inked over ``low`` of the width, split at ``high`` when too tall.
+
+    Inside a line of letters with long horizontal bars (``LEFEVRE``), the rows
+    between the bars hold only the vertical strokes and can fall under
+    ``high``; two lines printed close together only merge over ``low``.
+    """
+    runs: list[tuple[int, int]] = []
+    for start, end in _runs(rows >= low):
+        if end - start > 0.11 * card_height:
+            runs.extend((start + a, start + b) for a, b in _runs(rows[start:end] >= high))
+        else:
+            runs.append((start, end))
+    return runs
+
+
+def _runs(on: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of the runs of True."""
+    edges = np.diff(np.concatenate(([0], on.astype(np.int8), [0])))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
 
 
 def _looks_like_characters(line: np.ndarray) -> bool:
