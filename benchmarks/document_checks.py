@@ -58,15 +58,27 @@ def _shot(subject: Subject, rng: np.random.Generator, seed: int, **kw: Any) -> A
     return capture(subject, params, seed=seed)
 
 
-def location_captures(seed: int, n: int) -> list[dict[str, Any]]:
+def location_captures(seed: int, n: int, *, scale: tuple[float, float] = (0.35, 0.9),
+                      roll: tuple[float, float] = (0.0, 360.0),
+                      tilt: tuple[float, float] | None = None) -> list[dict[str, Any]]:
+    """``n`` captures of every card type and side: card ``scale`` (width / frame width), in-plane ``roll``,
+    yaw and pitch each up to +-30 deg, or with ``tilt`` the card's angle to the camera in that range (deg)."""
     rng = np.random.default_rng([seed, 1])
     out = []
     for i in range(n):
         card_type, side = KINDS[i % len(KINDS)]
         card = render_card(make_persona(rng, sex="F" if i % 2 else "M"), card_type, side)
-        shot = _shot(Subject(card.image, card.alpha), rng, seed * 1000 + i, roll=float(rng.uniform(0, 360)),
-                     yaw=float(rng.uniform(-30, 30)), pitch=float(rng.uniform(-30, 30)),
-                     card_scale=float(rng.uniform(0.35, 0.9)))
+        turn = float(rng.uniform(*roll))
+        if tilt is None:
+            yaw, pitch = float(rng.uniform(-30, 30)), float(rng.uniform(-30, 30))
+        else:
+            angle, direction = np.radians(rng.uniform(*tilt)), rng.uniform(0, 2 * np.pi)
+            # yaw then pitch: the normal's angle to the optical axis is acos(cos(yaw) cos(pitch))
+            yaw = float(np.degrees(np.arctan(np.tan(angle) * np.cos(direction))))
+            pitch = float(np.degrees(np.arccos(np.clip(np.cos(angle) / np.cos(np.radians(yaw)), -1, 1))))
+            pitch = pitch if np.sin(direction) >= 0 else -pitch
+        shot = _shot(Subject(card.image, card.alpha), rng, seed * 1000 + i, roll=turn,
+                     yaw=yaw, pitch=pitch, card_scale=float(rng.uniform(*scale)))
         out.append({"id": f"s{seed}-{i}", "jpeg": shot.jpeg, "corners": shot.corners, "label": f"{card_type}/{side}"})
     return out
 

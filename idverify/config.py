@@ -255,6 +255,8 @@ class DocumentConfig:
 
     decode_side: int = 800  # photos are decoded at the largest 1/2^k JPEG reduction at least this large
     search_side: int = 640  # the card is searched at this size, then refined at decode size
+    small_card_area: float = 0.06  # below this share of the frame (or with no card found) the card is searched
+    small_card_search_side: int = 1280  # again at this size (decoded larger in proportion)
     rectified_width: int = 1011  # rectified cards: 300 dpi for ID-1 (layout.ID1_SIZE_PX)
     min_warp_source_width: float = 520.0  # decode again larger when the card is narrower than this
     focal_factor: float = 0.8  # default focal length / longer image side (phone main camera)
@@ -272,7 +274,10 @@ class DocumentConfig:
     # aspect_focal_cost x |log(multiple)| (a steep view's aspect depends on the focal length)
     aspect_focal_factors: tuple[float, ...] = (0.7, 0.85, 1.0, 1.2, 1.45, 1.75)
     aspect_focal_cost: float = 0.2
-    min_area_fraction: float = 0.06  # the card's share of the frame below which it is too small
+    # too small: under this share of the frame (a card 15 % of a portrait frame's width covers ~1 %), or under
+    # min_card_px wide in the photo's pixels (a crop of a zone); readable needs min_card_width_px (below)
+    min_area_fraction: float = 0.006
+    min_card_px: float = 120.0
     border_margin: float = 0.004  # corners this far outside the frame (fraction of the side) = cut off
     border_side_support: float = 0.9  # a quad at the frame whose weakest side has this edge support is whole
     min_card_width_px: float = 500.0  # card width in original pixels (low_resolution below)
@@ -296,11 +301,12 @@ class DocumentConfig:
                                  "benchmarks/RESULTS.md#document")
 
     def __post_init__(self) -> None:
-        _require_positive(self, "decode_side", "search_side", "rectified_width", "focal_factor", "focal_min_factor",
+        _require_positive(self, "decode_side", "search_side", "small_card_search_side", "min_card_px",
+                          "rectified_width", "focal_factor", "focal_min_factor",
                           "focal_max_factor", "focal_max_spread", "focal_corner_sigma",
                           "min_card_width_px", "max_tilt_deg")
-        _require_fraction(self, "min_edge_support", "min_area_fraction", "max_clipped", "max_glare_zone",
-                          "max_glare_portrait", "max_glare_fields", "border_margin",
+        _require_fraction(self, "min_edge_support", "min_area_fraction", "small_card_area", "max_clipped",
+                          "max_glare_zone", "max_glare_portrait", "max_glare_fields", "border_margin",
                           "border_side_support", "nested_edge_ratio", "nested_min_area")
         if self.min_tilt_deg >= self.max_tilt_deg:
             raise UsageError("usage_error", "DocumentConfig.min_tilt_deg must be < max_tilt_deg")

@@ -1,6 +1,7 @@
 """Find a card in a photo and rectify it.
 
-The search runs on a reduced copy (``DocumentConfig.search_side`` pixels):
+The search runs on a reduced copy (``DocumentConfig.search_side`` pixels;
+again at ``small_card_search_side`` when the card found is small or none is):
 edges of the luminance and colour channels, closed contours, convex hulls
 simplified to quadrilaterals, each side refined by fitting a line to the
 strongest gradient along its normals (rounded corners are skipped, so the
@@ -568,7 +569,8 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
             quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support, focal_prior)
             if quad is not None:
                 found.append(quad)
-    confident = any(q.support >= 0.9 and q.aspect_error <= 0.06 and q.area_fraction >= cfg.min_area_fraction
+    # a small confident quad may be a strip of a ruled sheet while the card's outline merged with the sheet's
+    confident = any(q.support >= 0.9 and q.aspect_error <= 0.06 and q.area_fraction >= cfg.small_card_area
                     for q in found)
     from_lines = [] if confident or not line_quads else _line_quads(_contour_lines(line_contours, (w, h)), (w, h))
     for q in from_lines:
@@ -649,7 +651,7 @@ def find_cut_off(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT) -> tuple[np.nd
     for cnt in contours:
         hull = cv2.convexHull(cnt)
         area = cv2.contourArea(hull) / float(w * h)
-        if not cfg.min_area_fraction <= area <= 0.85:
+        if not cfg.small_card_area <= area <= 0.85:  # a small object at the frame's edge is not a cut-off card
             continue
         poly = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float64)
         if not 4 <= len(poly) <= 6:
@@ -889,15 +891,66 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     reduced decode (default ``cfg.min_warp_source_width``; 0 = never), the
     photo is decoded again larger before warping (for OCR).
 
+    The first search looks for a card of at least ``cfg.small_card_area``
+    of the frame. When it finds none, finds one cut off by the frame, takes
+    the whole frame for a scan, or (with ``classify``) finds a quad that
+    reads as no known card, the photo
+    is searched again at ``cfg.small_card_search_side`` for a card down to
+    ``cfg.min_area_fraction``: a card 15 % of the frame wide has edges a few
+    pixels long at the first size, and a larger object (a sheet, a coaster)
+    may have been taken for it.
+
     Expected failures come back as ``found=False`` with a reason code
     (``card_not_found``, ``card_cut_off``, ``card_too_small``); undecodable
     input raises :class:`~idverify.errors.InputError`.
+    """
+    source = image if isinstance(image, LoadedImage) else read_image_source(image)
+    if isinstance(source, LoadedImage) or cfg.search_side >= cfg.small_card_search_side:
+        return _locate_once(source, cfg, classify, min_source_width)  # one search, at the given size
+    # first at the usual size for a card of at least small_card_area (smaller candidates at this size are
+    # mostly zones, strips of a ruled sheet, coins)
+    coarse = dataclasses.replace(cfg, min_area_fraction=max(cfg.min_area_fraction, cfg.small_card_area))
+    first = _locate_once(source, coarse, classify, min_source_width)
+    lost = first.reason in ("card_not_found", "card_too_small")
+    if not (lost or first.full_frame or first.reason == "card_cut_off"
+            or (classify and first.found and first.card_type is None)):
+        return first
+    finer = dataclasses.replace(cfg, search_side=cfg.small_card_search_side,
+                                decode_side=cfg.decode_side * cfg.small_card_search_side // cfg.search_side)
+    again = _locate_once(source, finer, classify, min_source_width, by_content=True)
+    # the finer search wins with a card it can name (or any card, when the first found none); over a quad the
+    # first search outlined, only with a small card (the one that search could not consider) or with the same
+    # quad, read better
+    named = again.card_type is not None or not classify or lost
+    if again.found and named and (not first.found or (first.full_frame and not again.full_frame)
+                                  or again.area_fraction < cfg.small_card_area
+                                  or _overlap(first.corners, again.corners) >= 0.9):
+        return again
+    return first
+
+
+def _overlap(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """Intersection over union of two convex quads (0 when either is missing)."""
+    if a is None or b is None:
+        return 0.0
+    pa, pb = a.astype(np.float32), b.astype(np.float32)
+    inter, _ = cv2.intersectConvexConvex(pa, pb)
+    union = cv2.contourArea(pa) + cv2.contourArea(pb) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, classify: bool,
+                 min_source_width: float | None, by_content: bool = False) -> CardLocation:
+    """One search at ``cfg.search_side`` (see :func:`locate_card`).
+
+    ``by_content``: the content picks among the best candidates whatever their outline scores (the search
+    again, after the first found no card it could name: a small card on a sheet scores below the sheet).
     """
     source: ImageSource | bytes | None = None
     if isinstance(image, LoadedImage):
         loaded = image
     else:
-        source = read_image_source(image)
+        source = image
         loaded = decode_for_search(source, cfg.decode_side)
     ow, oh = loaded.original_size
     pix = loaded.pixels
@@ -940,8 +993,8 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     gray = cv2.cvtColor(pix, cv2.COLOR_RGB2GRAY)
     gmag = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
     best = good[0]
-    if len(good) > 1 and classify and good[1].score >= best.score - 0.35:
-        best = _pick_by_content(small, good[:3])
+    if len(good) > 1 and classify and (by_content or good[1].score >= best.score - 0.35):
+        best = _pick_by_content(small, good[:5 if by_content else 3])
     if classify and len(good) > 1:
         best = _prefer_nested_card(small, best, good, cfg)
     corners_dec = _refine_at_decode(pix, best.corners / s, gmag, s)
@@ -956,7 +1009,7 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     if best.touches_border or (np.any(corners[:, 0] < -margin) or np.any(corners[:, 1] < -margin)
             or np.any(corners[:, 0] > ow - 1 + margin) or np.any(corners[:, 1] > oh - 1 + margin)):
         return dataclasses.replace(base, reason="card_cut_off")
-    if best.area_fraction < cfg.min_area_fraction:
+    if best.area_fraction < cfg.min_area_fraction or card_w < cfg.min_card_px:
         scan = _full_frame(loaded, cfg) if classify else None
         return scan if scan is not None else dataclasses.replace(base, reason="card_too_small")
     # decode again, larger, when the card is small in the decode
@@ -980,7 +1033,10 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
                 return CardLocation(False, "card_cut_off", score=0.0, image_size=(ow, oh), area_fraction=cut[1],
                                     image=loaded)
         weak = verdict.card_type is None or verdict.score < 0.6  # unknown or doubtful: a scan with an MRZ?
-        if (best.area_fraction < 0.2 and (verdict.card_type is None or verdict.score < 0.9)) or weak:
+        # a card's whole outline, every side on an edge, that reads as a card: not a zone of a scan
+        outlined = best.support >= 0.9 and verdict.card_type is not None and verdict.confidence >= 0.55
+        if not outlined and ((best.area_fraction < 0.2 and (verdict.card_type is None or verdict.score < 0.9))
+                             or weak):
             # the rectangle found may be a zone of a scanned card (its portrait, a frame): try the whole frame
             scan = _full_frame(loaded, cfg, require_mrz=best.area_fraction >= 0.2)
             if (scan is not None and scan.side_score > (verdict.score if verdict.card_type else 0.0) + 0.1
