@@ -11,6 +11,7 @@ import functools
 import cv2
 import numpy as np
 
+from idverify.config import DOCUMENT
 from idverify.document import check_tilt, locate_card
 from idverify.document.locate import CardLocation, layout_for, warp_card
 from idverify.document.match import locate_like, match_card
@@ -105,3 +106,18 @@ def test_register_drops_a_diverged_ecc_warp() -> None:
     assert abs(float(warp[0, 2]) - 12 * 384 / 1011) < 1.5  # the shift, at the registration width
     warp, _, score = register(flat.rectified, shifted, max_shift=0.001)  # any move beyond this = diverged
     assert score == 0.0 and np.allclose(warp, np.eye(3))
+
+
+def test_check_document_tries_the_other_flat_side() -> None:
+    from idverify.document.check import _tilt
+
+    recto_jpeg, _ = _shot(_card(31), 31, roll=2.0, yaw=1.0, pitch=-2.0)
+    verso_jpeg, _ = _shot(_card(31, "verso"), 33, roll=-1.0, yaw=-2.0, pitch=1.0)
+    tilted_jpeg, _ = _shot(_card(31, "verso", ovd_angle=35.0), 34, roll=4.0, yaw=-35.0, pitch=2.0)
+    tilted = locate_card(tilted_jpeg)
+    assert tilted.side == "verso"
+    misread = dataclasses.replace(tilted, side="recto")  # the tilted verso read as a recto: compared with the recto
+    locs = {"recto": locate_card(recto_jpeg), "verso": locate_card(verso_jpeg), "tilted": misread}
+    result, flat_photo = _tilt(locs, DOCUMENT)
+    assert flat_photo == "verso"
+    assert result is not None and result.passed, None if result is None else result.checks
