@@ -76,7 +76,7 @@ def test_check_tilt_relocates_a_tilted_card_located_on_its_portrait() -> None:
                                                     tilted.rectified.shape[1::-1]))
     result = check_tilt(flat, wrong, layout=layout_for(flat.card_type, flat.side))
     assert result.passed, [(c.name, c.score, c.reason) for c in result.checks]
-    assert result.checks[0].evidence.get("matched") is True
+    assert result.checks[0].evidence.get("matched") == "tilted"
     assert result.tilted is not None and result.tilted.corners is not None
     assert _error(result.tilted.corners, truth) < 0.01
 
@@ -121,3 +121,19 @@ def test_check_document_tries_the_other_flat_side() -> None:
     result, flat_photo = _tilt(locs, DOCUMENT)
     assert flat_photo == "verso"
     assert result is not None and result.passed, None if result is None else result.checks
+
+
+def test_check_tilt_relocates_a_flat_card_located_on_an_inner_frame() -> None:
+    flat_jpeg, truth = _shot(_card(31), 31, roll=2.0, yaw=1.0, pitch=-2.0)
+    flat = locate_card(flat_jpeg)
+    _, tilted, _ = _pair(31)
+    assert flat.image is not None and flat.corners is not None and flat.rectified is not None
+    centre = flat.corners.mean(axis=0)
+    inner = centre + 0.4 * (flat.corners - centre)
+    wrong = dataclasses.replace(flat, corners=inner, rectified=warp_card(flat.image.pixels, inner * flat.image.scale,
+                                                                         flat.rectified.shape[1::-1]))
+    result = check_tilt(wrong, tilted, layout=layout_for(flat.card_type, flat.side))
+    assert result.passed, [(c.name, c.score, c.reason) for c in result.checks]
+    assert result.checks[0].evidence.get("matched") == "flat"
+    assert result.flat is not None and result.flat.matched and result.flat.corners is not None
+    assert _error(result.flat.corners, truth) < 0.01

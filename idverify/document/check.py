@@ -90,7 +90,7 @@ def _framing(photo: str, loc: CardLocation, cfg: DocumentConfig) -> list[Check]:
     ev: dict[str, Any] = {"crop": f"{photo}/rectified",
                           "corners": None if loc.corners is None else loc.corners.round(1).tolist()}
     if loc.matched:
-        ev["matched"] = True  # located by the flat card's content (the tilted photo)
+        ev["matched"] = True  # located by the content of the same card in the other photo of the tilt pair
     if loc.reason == "card_not_found":
         return [Check(f"{photo}.card_found", False, "card_not_found", score=round(loc.score, 3), evidence=ev)]
     checks = [Check(f"{photo}.card_found", True, None, score=round(loc.score, 3), evidence=ev)]
@@ -232,10 +232,14 @@ def check_document(recto: ImageSource | None = None, verso: ImageSource | None =
     for photo in PHOTOS:
         locs[photo], bad_input = _locate(photo, sources[photo], cfg, hires=read_fields and photo != "tilted")
         checks += bad_input
-    # the tilt checks may locate the tilted card again, by the flat card's content: its own checks use that
+    # the tilt checks may locate the tilted card again, by the flat card's content, or the flat card by the
+    # tilted card's: the photos' own checks use the locations the tilt checks used
     tilt, flat_photo = _tilt(locs, cfg)
     if tilt is not None and tilt.tilted is not None:
         locs["tilted"] = tilt.tilted
+    if (tilt is not None and tilt.flat is not None and tilt.flat.matched and tilt.same_card is not None
+            and tilt.same_card >= cfg.min_same_card):
+        locs[flat_photo] = tilt.flat
     for photo in PHOTOS:
         loc = locs[photo]
         if loc is None:

@@ -4,7 +4,8 @@ The edge search (:mod:`idverify.document.locate`) finds *a* card-shaped
 outline. When the card is known from another photo (the flat recto when the
 tilted photo is checked), its content locates it where the outline fails: a
 card edge lying over a white sheet, the portrait frame or the sheet under the
-card taken for the card, a steep tilt that reads the card sideways. SIFT
+card taken for the card, a steep tilt that reads the card sideways (and
+the other way round: the flat card by the tilted photo's content). SIFT
 keypoints of the known rectified card are matched in the photo (Lowe's
 ratio test), a homography is fitted by RANSAC and the known card's corners
 are projected through it. The match is kept only with enough inliers and a

@@ -4,11 +4,14 @@ Given the flat and the tilted captures of one side (both located and
 rectified):
 
 1. **Registration**: the tilted card is aligned on the flat one (the 180°
-   turn is chosen by correlation, then ECC refines a homography at 256 px),
+   turn is chosen by correlation, then ECC refines a homography at 384 px),
    and the *personalised* zones (printed fields, portrait) are compared by
    normalised cross-correlation of their local structure. Another card of
    the same type shares the background and labels but not the values, so
-   only the same card scores high.
+   only the same card scores high. When the two outlines found do not
+   register (one photo's outline search took an inner frame, or a sheet
+   under the card), the tilted card is located by the flat card's content
+   (:mod:`idverify.document.match`), else the flat card by the tilted one's.
 2. **Angle**: each capture's pose comes from the homography between the
    physical card (known aspect) and the photo, with each photo's focal
    length estimated from the card's perspective when that is well
@@ -53,6 +56,7 @@ class TiltResult:
     ovd_response: float | None
     aligned: np.ndarray | None = dataclasses.field(default=None, repr=False)  # tilted card warped onto the flat
     tilted: CardLocation | None = dataclasses.field(default=None, repr=False)  # the tilted card's location used
+    flat: CardLocation | None = dataclasses.field(default=None, repr=False)  # the flat card's location used
 
     @property
     def passed(self) -> bool:
@@ -307,11 +311,13 @@ def check_tilt(flat: CardLocation | ImageSource, tilted: CardLocation | ImageSou
     """Tilt checks between the flat and the tilted capture of the same side.
 
     Photos (paths, bytes, arrays) are located first; ``layout`` defaults to
-    the flat card's classified layout. When the tilted card, as located by
-    its outline, is not found or does not register on the flat one, it is
-    located again by the flat card's content (:func:`.match.locate_like`)
-    and the better registration is kept; :attr:`TiltResult.tilted` is the
-    location the checks used.
+    the flat card's classified layout. When the two cards, as located by
+    their outlines, do not register, the tilted card is located again by the
+    flat card's content (:func:`.match.locate_like`), and if that does not
+    register either, the flat card by the tilted card's content (the flat
+    photo's outline may be the wrong one); the best registration is kept.
+    :attr:`TiltResult.flat` and :attr:`TiltResult.tilted` are the locations
+    the checks used.
     """
     if not isinstance(flat, CardLocation):
         flat = locate_card(flat, cfg=cfg, min_source_width=0)
@@ -319,23 +325,32 @@ def check_tilt(flat: CardLocation | ImageSource, tilted: CardLocation | ImageSou
         tilted = locate_card(tilted, cfg=cfg, min_source_width=0)
     if layout is None:
         layout = layout_for(flat.card_type, flat.side)
-    fr = flat.rectified
-    if not flat.found or fr is None:
-        c = Check("tilt_same_card", False, "card_not_found", evidence={"crop": "tilted/rectified"})
-        return TiltResult((c,), None, None, None, tilted=tilted)
+    flat_ok = flat.found and flat.rectified is not None
+    tilted_ok = tilted.found and tilted.rectified is not None
+    outlined = tilted
     best: _Aligned | None = None
-    if tilted.found and tilted.rectified is not None:
-        best = _align(fr, tilted.rectified, layout, cfg)
-    if best is None or best.same < cfg.min_same_card:
+    if flat_ok and tilted_ok:
+        best = _align(flat.rectified, tilted.rectified, layout, cfg)  # type: ignore[arg-type]
+    if flat_ok and (best is None or best.same < cfg.min_same_card):
         moved = locate_like(flat, tilted, cfg)
         if moved is not None and moved.found and moved.rectified is not None:
-            again = _align(fr, moved.rectified, layout, cfg)
+            again = _align(flat.rectified, moved.rectified, layout, cfg)  # type: ignore[arg-type]
             if best is None or again.same > best.same:
                 best, tilted = again, moved
-                best.evidence.update(matched=True, match_inliers=moved.match_inliers)
-    if best is None or tilted.rectified is None:
+                best.evidence.update(matched="tilted", match_inliers=moved.match_inliers)
+    if tilted_ok and (best is None or best.same < cfg.min_same_card):
+        # the other way round, from the tilted card as its outline gave it (not as matched on a wrong flat card)
+        moved_flat = locate_like(outlined, flat, cfg)
+        if moved_flat is not None and moved_flat.found and moved_flat.rectified is not None:
+            lay = layout_for(moved_flat.card_type, moved_flat.side)
+            again = _align(moved_flat.rectified, outlined.rectified, lay, cfg)  # type: ignore[arg-type]
+            if best is None or again.same > best.same:
+                best, flat, tilted, layout = again, moved_flat, outlined, lay
+                best.evidence.update(matched="flat", match_inliers=moved_flat.match_inliers)
+    if best is None or flat.rectified is None or tilted.rectified is None:
         c = Check("tilt_same_card", False, "card_not_found", evidence={"crop": "tilted/rectified"})
-        return TiltResult((c,), None, None, None, tilted=tilted)
+        return TiltResult((c,), None, None, None, tilted=tilted, flat=flat)
+    fr = flat.rectified
     # 1. same card: the personalised zones, matched zone by zone with a small search
     same = best.same
     ev = {"crop": "tilted/aligned", **best.evidence}
@@ -367,7 +382,7 @@ def check_tilt(flat: CardLocation | ImageSource, tilted: CardLocation | ImageSou
     zones = [z.name for z in layout.zones_of(ZoneKind.OVD)] if layout else []
     checks.append(Check("hologram", ok_resp, None if ok_resp else "no_hologram_response", score=round(resp, 3),
                         threshold=cfg.min_ovd_response, evidence={"crop": "tilted/aligned", "zones": zones}))
-    return TiltResult(tuple(checks), angle, same, resp, best.aligned, tilted)
+    return TiltResult(tuple(checks), angle, same, resp, best.aligned, tilted, flat)
 
 
 __all__ = ["TiltResult", "camera_pose", "check_tilt", "focal_for", "ovd_response", "register", "viewing_direction"]
