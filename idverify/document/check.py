@@ -74,23 +74,52 @@ def _named(prefix: str, check: Check) -> Check:
 
 def _locate(photo: str, source: ImageSource | None, cfg: DocumentConfig,
             hires: bool) -> tuple[CardLocation | None, list[Check]]:
-    """Locate one photo; bad input and framing problems become checks."""
+    """Locate one photo; bad input becomes a check (framing comes later: :func:`_framing`)."""
     if source is None:
         return None, [Check(f"{photo}.card_found", False, "input_empty",
                             evidence={"message": f"no {photo} photo given", "input_error": True})]
     try:
-        loc = locate_card(source, cfg=cfg, min_source_width=None if hires else 0.0)
+        return locate_card(source, cfg=cfg, min_source_width=None if hires else 0.0), []
     except InputError as exc:
         return None, [Check(f"{photo}.card_found", False, exc.reason,
                             evidence={"message": exc.message, "input_error": True})]
-    ev = {"crop": f"{photo}/rectified", "corners": None if loc.corners is None else loc.corners.round(1).tolist()}
+
+
+def _framing(photo: str, loc: CardLocation, cfg: DocumentConfig) -> list[Check]:
+    """Card found, and framed whole and large enough."""
+    ev: dict[str, Any] = {"crop": f"{photo}/rectified",
+                          "corners": None if loc.corners is None else loc.corners.round(1).tolist()}
+    if loc.matched:
+        ev["matched"] = True  # located by the content of the same card in the other photo of the tilt pair
     if loc.reason == "card_not_found":
-        return loc, [Check(f"{photo}.card_found", False, "card_not_found", score=round(loc.score, 3), evidence=ev)]
+        return [Check(f"{photo}.card_found", False, "card_not_found", score=round(loc.score, 3), evidence=ev)]
     checks = [Check(f"{photo}.card_found", True, None, score=round(loc.score, 3), evidence=ev)]
     framing_ok = loc.reason is None
     checks.append(Check(f"{photo}.framing", framing_ok, loc.reason, score=round(loc.area_fraction, 4),
                         threshold=cfg.min_area_fraction, evidence=ev))
-    return loc, checks
+    return checks
+
+
+def _tilt(locs: Mapping[str, CardLocation | None], cfg: DocumentConfig) -> tuple[TiltResult | None, str]:
+    """The tilt checks against the flat photo of the side the tilted photo shows (the other one if it does not
+    register on that one), and that photo's name."""
+    t_loc = locs.get("tilted")
+    if t_loc is None or t_loc.image is None:
+        return None, "recto"
+    v_loc = locs.get("verso")
+    first = "verso" if (t_loc.side == Side.VERSO.value and v_loc is not None
+                        and v_loc.side == Side.VERSO.value) else "recto"
+    best: tuple[TiltResult, str] | None = None
+    for flat_photo in (first, "verso" if first == "recto" else "recto"):
+        f_loc = locs.get(flat_photo)
+        if f_loc is None or not f_loc.found or f_loc.rectified is None:
+            continue
+        tilt = check_tilt(f_loc, t_loc, layout=layout_for(f_loc.card_type, f_loc.side), cfg=cfg)
+        if best is None or (tilt.same_card or 0.0) > (best[0].same_card or 0.0):
+            best = (tilt, flat_photo)
+        if tilt.same_card is not None and tilt.same_card >= cfg.min_same_card:
+            break
+    return best if best is not None else (None, first)
 
 
 def _photo_checks(photo: str, loc: CardLocation, layout: CardLayout | None, cfg: DocumentConfig) -> list[Check]:
@@ -201,30 +230,32 @@ def check_document(recto: ImageSource | None = None, verso: ImageSource | None =
     checks: list[Check] = []
     crops: dict[str, np.ndarray] = {}
     for photo in PHOTOS:
-        loc, found = _locate(photo, sources[photo], cfg, hires=read_fields and photo != "tilted")
-        locs[photo] = loc
-        checks += found
-        if loc is not None and loc.rectified is not None:
+        locs[photo], bad_input = _locate(photo, sources[photo], cfg, hires=read_fields and photo != "tilted")
+        checks += bad_input
+    # the tilt checks may locate the tilted card again, by the flat card's content, or the flat card by the
+    # tilted card's: the photos' own checks use the locations the tilt checks used
+    tilt, flat_photo = _tilt(locs, cfg)
+    if tilt is not None and tilt.tilted is not None:
+        locs["tilted"] = tilt.tilted
+    if (tilt is not None and tilt.flat is not None and tilt.flat.matched and tilt.same_card is not None
+            and tilt.same_card >= cfg.min_same_card):
+        locs[flat_photo] = tilt.flat
+    for photo in PHOTOS:
+        loc = locs[photo]
+        if loc is None:
+            continue
+        checks += _framing(photo, loc, cfg)
+        if loc.rectified is not None:
             crops[f"{photo}/rectified"] = loc.rectified
             layout = layout_for(loc.card_type, loc.side)
             checks += _photo_checks(photo, loc, layout, cfg)
             if layout is not None and photo != "tilted":
                 checks.append(_named(photo, check_template(loc.rectified, layout, cfg=cfg)))
     checks += _side_checks(locs, cfg)
-    tilt: TiltResult | None = None
-    flat_photo = "recto"
-    t_loc = locs.get("tilted")
-    if t_loc is not None and t_loc.rectified is not None:
-        # the tilted photo is compared with the flat photo of the side it shows
-        v_loc = locs.get("verso")
-        if t_loc.side == Side.VERSO.value and v_loc is not None and v_loc.side == Side.VERSO.value:
-            flat_photo = "verso"
-        f_loc = locs.get(flat_photo)
-        if f_loc is not None and f_loc.rectified is not None:
-            tilt = check_tilt(f_loc, t_loc, layout=layout_for(f_loc.card_type, f_loc.side), cfg=cfg)
-            checks += [_named("tilted", c) for c in tilt.checks]
-            if tilt.aligned is not None:
-                crops["tilted/aligned"] = tilt.aligned
+    if tilt is not None and locs["tilted"] is not None and locs["tilted"].found:
+        checks += [_named("tilted", c) for c in tilt.checks]
+        if tilt.aligned is not None:
+            crops["tilted/aligned"] = tilt.aligned
     portrait = _portrait(locs.get("recto"))
     if portrait is not None:
         crops["recto/portrait"] = portrait

@@ -76,6 +76,8 @@ class CardLocation:
     area_fraction: float = 0.0
     image: LoadedImage | None = dataclasses.field(default=None, repr=False)  # the decode used
     full_frame: bool = False  # no card edge in the photo: a scan or crop of the card alone, taken whole
+    matched: bool = False  # located by the content of the same card in another photo (match.locate_like)
+    match_inliers: int = 0  # keypoints consistent with that match
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -92,6 +94,7 @@ class CardLocation:
             "card_width_px": round(self.card_width_px, 1),
             "area_fraction": round(self.area_fraction, 4),
             "full_frame": self.full_frame,
+            "matched": self.matched,
         }
 
 

@@ -4,11 +4,14 @@ Given the flat and the tilted captures of one side (both located and
 rectified):
 
 1. **Registration**: the tilted card is aligned on the flat one (the 180°
-   turn is chosen by correlation, then ECC refines a homography at 256 px),
+   turn is chosen by correlation, then ECC refines a homography at 384 px),
    and the *personalised* zones (printed fields, portrait) are compared by
    normalised cross-correlation of their local structure. Another card of
    the same type shares the background and labels but not the values, so
-   only the same card scores high.
+   only the same card scores high. When the two outlines found do not
+   register (one photo's outline search took an inner frame, or a sheet
+   under the card), the tilted card is located by the flat card's content
+   (:mod:`idverify.document.match`), else the flat card by the tilted one's.
 2. **Angle**: each capture's pose comes from the homography between the
    physical card (known aspect) and the photo, with each photo's focal
    length estimated from the card's perspective when that is well
@@ -34,6 +37,7 @@ from idverify.config import DOCUMENT, DocumentConfig
 from idverify.document.focal import FocalEstimate, card_homography, estimate_focal
 from idverify.document.layout import CardLayout, ZoneKind
 from idverify.document.locate import CardLocation, layout_for, locate_card
+from idverify.document.match import locate_like
 from idverify.media import ImageSource
 from idverify.results import Check
 
@@ -51,6 +55,8 @@ class TiltResult:
     same_card: float | None
     ovd_response: float | None
     aligned: np.ndarray | None = dataclasses.field(default=None, repr=False)  # tilted card warped onto the flat
+    tilted: CardLocation | None = dataclasses.field(default=None, repr=False)  # the tilted card's location used
+    flat: CardLocation | None = dataclasses.field(default=None, repr=False)  # the flat card's location used
 
     @property
     def passed(self) -> bool:
@@ -78,8 +84,15 @@ def _ncc(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum() / den) if den > 1e-9 else 0.0
 
 
-def register(flat: np.ndarray, tilted: np.ndarray) -> tuple[np.ndarray, bool, float]:
-    """(homography mapping flat -> tilted pixels at REG_WIDTH, tilted turned by 180°, ECC score)."""
+def register(flat: np.ndarray, tilted: np.ndarray,
+             max_shift: float = DOCUMENT.max_ecc_shift) -> tuple[np.ndarray, bool, float]:
+    """(homography mapping flat -> tilted pixels at REG_WIDTH, tilted turned by 180°, ECC score).
+
+    ECC can diverge on a pair it cannot align (a shifted crop, little
+    texture) and come back with a homography that folds the card; one that
+    moves a corner by more than ``max_shift`` of the width is dropped for the
+    identity (score 0), as when ECC fails.
+    """
     f = _gray(flat, REG_WIDTH)
     t = _gray(tilted, REG_WIDTH)
     if t.shape != f.shape:
@@ -97,6 +110,11 @@ def register(flat: np.ndarray, tilted: np.ndarray) -> tuple[np.ndarray, bool, fl
         warp = np.asarray(found, np.float32)
     except cv2.error:
         warp = np.eye(3, dtype=np.float32)
+    h, w = f.shape
+    box = np.array([[[0, 0], [w, 0], [w, h], [0, h]]], np.float32)
+    moved = cv2.perspectiveTransform(box, warp.astype(np.float64))[0] - box[0]
+    if not np.all(np.isfinite(moved)) or float(np.abs(moved).max()) > max_shift * w:
+        warp, score = np.eye(3, dtype=np.float32), 0.0
     return warp, turned, float(score)
 
 
@@ -255,28 +273,22 @@ def ovd_response(flat: np.ndarray, aligned: np.ndarray, layout: CardLayout | Non
     return inside / max(outside, 1.0)
 
 
-def check_tilt(flat: CardLocation | ImageSource, tilted: CardLocation | ImageSource, *,
-               layout: CardLayout | None = None, cfg: DocumentConfig = DOCUMENT) -> TiltResult:
-    """Tilt checks between the flat and the tilted capture of the same side.
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Aligned:
+    """The tilted card warped onto the flat one at RESP_WIDTH, and how well its printed values match."""
 
-    Photos (paths, bytes, arrays) are located first; ``layout`` defaults to
-    the flat card's classified layout.
-    """
-    if not isinstance(flat, CardLocation):
-        flat = locate_card(flat, cfg=cfg, min_source_width=0)
-    if not isinstance(tilted, CardLocation):
-        tilted = locate_card(tilted, cfg=cfg, min_source_width=0)
-    if layout is None:
-        layout = layout_for(flat.card_type, flat.side)
-    if not (flat.found and tilted.found) or flat.rectified is None or tilted.rectified is None:
-        c = Check("tilt_same_card", False, "card_not_found", evidence={"crop": "tilted/rectified"})
-        return TiltResult((c,), None, None, None)
-    fr = flat.rectified
+    flat: np.ndarray
+    aligned: np.ndarray
+    valid: np.ndarray
+    same: float
+    evidence: dict[str, object]
+
+
+def _align(fr: np.ndarray, tr: np.ndarray, layout: CardLayout | None, cfg: DocumentConfig) -> _Aligned:
     h, w = fr.shape[:2]
-    tr = tilted.rectified
     if tr.shape != fr.shape:
         tr = cv2.resize(tr, (w, h), interpolation=cv2.INTER_AREA)
-    warp, turned, ecc = register(fr, tr)
+    warp, turned, ecc = register(fr, tr, cfg.max_ecc_shift)
     if turned:
         tr = np.ascontiguousarray(tr[::-1, ::-1])
     # warp the tilted card onto the flat one at the response resolution
@@ -290,13 +302,63 @@ def check_tilt(flat: CardLocation | ImageSource, tilted: CardLocation | ImageSou
                                   borderMode=cv2.BORDER_REPLICATE)
     valid = cv2.warpPerspective(np.ones((rh, rw), np.uint8), warp_r, (rw, rh),
                                 flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP) > 0
-    # 1. same card: the personalised zones, matched zone by zone with a small search
     same = same_card_score(f_small, aligned, layout, valid)
-    ev = {"crop": "tilted/aligned", "ecc": round(ecc, 4), "turned_180": turned}
+    return _Aligned(f_small, aligned, valid, same, {"ecc": round(ecc, 4), "turned_180": turned})
+
+
+def check_tilt(flat: CardLocation | ImageSource, tilted: CardLocation | ImageSource, *,
+               layout: CardLayout | None = None, cfg: DocumentConfig = DOCUMENT) -> TiltResult:
+    """Tilt checks between the flat and the tilted capture of the same side.
+
+    Photos (paths, bytes, arrays) are located first; ``layout`` defaults to
+    the flat card's classified layout. When the two cards, as located by
+    their outlines, do not register, the tilted card is located again by the
+    flat card's content (:func:`.match.locate_like`), and if that does not
+    register either, the flat card by the tilted card's content (the flat
+    photo's outline may be the wrong one); the best registration is kept.
+    :attr:`TiltResult.flat` and :attr:`TiltResult.tilted` are the locations
+    the checks used.
+    """
+    if not isinstance(flat, CardLocation):
+        flat = locate_card(flat, cfg=cfg, min_source_width=0)
+    if not isinstance(tilted, CardLocation):
+        tilted = locate_card(tilted, cfg=cfg, min_source_width=0)
+    if layout is None:
+        layout = layout_for(flat.card_type, flat.side)
+    flat_ok = flat.found and flat.rectified is not None
+    tilted_ok = tilted.found and tilted.rectified is not None
+    outlined = tilted
+    best: _Aligned | None = None
+    if flat_ok and tilted_ok:
+        best = _align(flat.rectified, tilted.rectified, layout, cfg)  # type: ignore[arg-type]
+    if flat_ok and (best is None or best.same < cfg.min_same_card):
+        moved = locate_like(flat, tilted, cfg)
+        if moved is not None and moved.found and moved.rectified is not None:
+            again = _align(flat.rectified, moved.rectified, layout, cfg)  # type: ignore[arg-type]
+            if best is None or again.same > best.same:
+                best, tilted = again, moved
+                best.evidence.update(matched="tilted", match_inliers=moved.match_inliers)
+    if tilted_ok and (best is None or best.same < cfg.min_same_card):
+        # the other way round, from the tilted card as its outline gave it (not as matched on a wrong flat card)
+        moved_flat = locate_like(outlined, flat, cfg)
+        if moved_flat is not None and moved_flat.found and moved_flat.rectified is not None:
+            lay = layout_for(moved_flat.card_type, moved_flat.side)
+            again = _align(moved_flat.rectified, outlined.rectified, lay, cfg)  # type: ignore[arg-type]
+            if best is None or again.same > best.same:
+                best, flat, tilted, layout = again, moved_flat, outlined, lay
+                best.evidence.update(matched="flat", match_inliers=moved_flat.match_inliers)
+    if best is None or flat.rectified is None or tilted.rectified is None:
+        c = Check("tilt_same_card", False, "card_not_found", evidence={"crop": "tilted/rectified"})
+        return TiltResult((c,), None, None, None, tilted=tilted, flat=flat)
+    fr = flat.rectified
+    # 1. same card: the personalised zones, matched zone by zone with a small search
+    same = best.same
+    ev = {"crop": "tilted/aligned", **best.evidence}
     checks = [Check("tilt_same_card", same >= cfg.min_same_card, None if same >= cfg.min_same_card
                     else "tilt_not_same_card", score=round(same, 4), threshold=cfg.min_same_card, evidence=ev)]
     # 2. angle between the viewing directions, in the card's frame
     # (each photo's focal length from its own card when well conditioned, else the phone default)
+    h, w = fr.shape[:2]
     aspect = layout.aspect if layout is not None else w / h
     angle: float | None = None
     angle_ev: dict[str, object] = {"crop": "tilted/rectified", "range_deg": [cfg.min_tilt_deg, cfg.max_tilt_deg]}
@@ -315,12 +377,12 @@ def check_tilt(flat: CardLocation | ImageSource, tilted: CardLocation | ImageSou
                         score=None if angle is None else round(angle, 2), threshold=cfg.min_tilt_deg,
                         evidence=angle_ev))
     # 3. hologram response
-    resp = ovd_response(f_small, aligned, layout, valid)
+    resp = ovd_response(best.flat, best.aligned, layout, best.valid)
     ok_resp = resp >= cfg.min_ovd_response
     zones = [z.name for z in layout.zones_of(ZoneKind.OVD)] if layout else []
     checks.append(Check("hologram", ok_resp, None if ok_resp else "no_hologram_response", score=round(resp, 3),
                         threshold=cfg.min_ovd_response, evidence={"crop": "tilted/aligned", "zones": zones}))
-    return TiltResult(tuple(checks), angle, same, resp, aligned)
+    return TiltResult(tuple(checks), angle, same, resp, best.aligned, tilted, flat)
 
 
 __all__ = ["TiltResult", "camera_pose", "check_tilt", "focal_for", "ovd_response", "register", "viewing_direction"]
