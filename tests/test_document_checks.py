@@ -216,10 +216,10 @@ def test_full_report_has_crops_portrait_and_json() -> None:
     report = check_document(recto=recto, verso=verso, tilted=tilted, read_fields=False)
     assert report.passed, report.reasons
     assert report.portrait is not None and report.portrait.ndim == 3
-    for c in report.checks:
-        crop = c.evidence.get("crop")
-        if crop is not None:
-            assert crop in report.crops, crop
+    for c in report.checks:  # the issue: every check has a score, a threshold and an evidence crop
+        assert c.score is not None and c.threshold is not None, c.name
+        assert c.evidence.get("crop") in report.crops, (c.name, c.evidence.get("crop"))
+        assert c.evidence.get("other_crop", "recto/rectified") in report.crops, c.name
     data = report.to_dict()
     json.dumps(data)
     assert "crops" not in data and data["passed"] is True

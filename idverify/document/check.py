@@ -25,7 +25,7 @@ import numpy as np
 
 from idverify.config import DOCUMENT, DocumentConfig
 from idverify.document.layout import CardLayout, CardType, Side, ZoneKind
-from idverify.document.locate import CardLocation, layout_for, locate_card
+from idverify.document.locate import FULL_FRAME_MIN_SIDE, CardLocation, layout_for, locate_card
 from idverify.document.quality import assess_quality
 from idverify.document.recapture import check_recapture
 from idverify.document.template import check_template
@@ -86,14 +86,26 @@ def _locate(photo: str, source: ImageSource | None, cfg: DocumentConfig,
 
 
 def _framing(photo: str, loc: CardLocation, cfg: DocumentConfig) -> list[Check]:
-    """Card found, and framed whole and large enough."""
+    """Card found, and framed whole and large enough.
+
+    ``card_found`` scores how the card was found: its outline's edge support (against
+    ``min_edge_support``), or the keypoints of the content match with the other photo of the tilt pair
+    (``match_min_inliers``), or, for a scan of the card alone, the side score of the whole frame.
+    """
     ev: dict[str, Any] = {"crop": f"{photo}/rectified",
-                          "corners": None if loc.corners is None else loc.corners.round(1).tolist()}
-    if loc.matched:
-        ev["matched"] = True  # located by the content of the same card in the other photo of the tilt pair
-    if loc.reason == "card_not_found":
-        return [Check(f"{photo}.card_found", False, "card_not_found", score=round(loc.score, 3), evidence=ev)]
-    checks = [Check(f"{photo}.card_found", True, None, score=round(loc.score, 3), evidence=ev)]
+                          "corners": None if loc.corners is None else loc.corners.round(1).tolist(),
+                          "outline_score": round(loc.score, 3)}
+    if loc.full_frame:
+        ev["found_by"], score, threshold = "whole_frame", loc.side_score, FULL_FRAME_MIN_SIDE
+    elif loc.matched:  # located by the content of the same card in the other photo of the tilt pair
+        ev["found_by"], score, threshold = "content_match", float(loc.match_inliers), float(cfg.match_min_inliers)
+    else:
+        ev["found_by"], score, threshold = "outline", loc.edge_support, cfg.min_edge_support
+    found = loc.reason != "card_not_found"
+    checks = [Check(f"{photo}.card_found", found, None if found else "card_not_found", score=round(score, 3),
+                    threshold=threshold, evidence=ev)]
+    if not found:
+        return checks
     framing_ok = loc.reason is None
     checks.append(Check(f"{photo}.framing", framing_ok, loc.reason, score=round(loc.area_fraction, 4),
                         threshold=cfg.min_area_fraction, evidence=ev))
@@ -133,38 +145,39 @@ def _photo_checks(photo: str, loc: CardLocation, layout: CardLayout | None, cfg:
 
 
 def _side_checks(locs: Mapping[str, CardLocation | None], cfg: DocumentConfig) -> list[Check]:
-    """Each photo shows the expected side; together, one card's two sides."""
+    """Each photo shows the expected side; together (when both are read as a known card), one card's two sides."""
     checks: list[Check] = []
-    labels: dict[str, str] = {}
+    read: dict[str, tuple[str, str, float]] = {}  # photo -> (card type, side, side score) of the known reads
     for photo, expected in (("recto", Side.RECTO.value), ("verso", Side.VERSO.value)):
         loc = locs.get(photo)
         if loc is None or loc.rectified is None:
             continue
         label = "unknown" if loc.card_type is None else f"{loc.card_type}/{loc.side}"
-        labels[photo] = label
         ev = {"crop": f"{photo}/rectified", "label": label, "rotated_180": loc.rotated_180}
-        if loc.card_type is None:
+        if loc.card_type is None or loc.side is None:
             checks.append(Check(f"{photo}.side", False, "unknown_document", score=round(loc.side_score, 3),
                                 threshold=cfg.min_side_score, evidence=ev))
-        elif loc.card_type not in ID_CARDS or loc.side != expected:
+            continue
+        read[photo] = (loc.card_type, loc.side, loc.side_score)
+        if loc.card_type not in ID_CARDS or loc.side != expected:
             checks.append(Check(f"{photo}.side", False, "wrong_side", score=round(loc.side_score, 3),
                                 threshold=cfg.min_side_score, evidence={**ev, "expected": expected}))
         else:
             checks.append(Check(f"{photo}.side", True, None, score=round(loc.side_score, 3),
                                 threshold=cfg.min_side_score, evidence=ev))
-    if "recto" in labels and "verso" in labels:
-        r, v = labels["recto"], labels["verso"]
-        ev = {"recto": r, "verso": v}
+    if "recto" in read and "verso" in read:
+        (rt, rs, r_score), (vt, vs, v_score) = read["recto"], read["verso"]
         reason = None
-        if "unknown" not in (r, v):
-            (rt, rs), (vt, vs) = r.split("/"), v.split("/")
-            if rt != vt:
-                reason = "mixed_cards"
-            elif rs == vs:
-                reason = "same_side_twice"
-            elif rs == Side.VERSO.value and vs == Side.RECTO.value:
-                reason = "sides_swapped"
-        checks.append(Check("sides", reason is None, reason, evidence=ev))
+        if rt != vt:
+            reason = "mixed_cards"
+        elif rs == vs:
+            reason = "same_side_twice"
+        elif rs == Side.VERSO.value and vs == Side.RECTO.value:
+            reason = "sides_swapped"
+        ev = {"crop": "recto/rectified", "other_crop": "verso/rectified", "recto": f"{rt}/{rs}", "verso": f"{vt}/{vs}"}
+        # scored by the less sure of the two reads: the pair's verdict rests on both
+        checks.append(Check("sides", reason is None, reason, score=round(min(r_score, v_score), 3),
+                            threshold=cfg.min_side_score, evidence=ev))
     # a failed per-photo side check says less than the pair check: drop the duplicates
     pair = next((c for c in checks if c.name == "sides"), None)
     if pair is not None and not pair.passed:

@@ -35,6 +35,7 @@ from idverify.media import ImageSource, LoadedImage, load_image, read_source_byt
 ID1_ASPECT = 85.60 / 53.98
 CNI_1995_ASPECT = 105.0 / 74.0
 KNOWN_ASPECTS = (ID1_ASPECT, CNI_1995_ASPECT)
+FULL_FRAME_MIN_SIDE = 0.55  # side score for the whole frame to be taken as a scan of the card alone
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ class CardLocation:
     area_fraction: float = 0.0
     image: LoadedImage | None = dataclasses.field(default=None, repr=False)  # the decode used
     full_frame: bool = False  # no card edge in the photo: a scan or crop of the card alone, taken whole
+    edge_support: float = 0.0  # share of the outline's sides on aligned edges (of the best candidate if not found)
     matched: bool = False  # located by the content of the same card in another photo (match.locate_like)
     match_inliers: int = 0  # keypoints consistent with that match
 
@@ -772,7 +774,7 @@ def _full_frame(loaded: LoadedImage, cfg: DocumentConfig, require_mrz: bool = Fa
         pix = np.ascontiguousarray(np.rot90(pix))
         h, w = w, h
     verdict = classify_card(pix)
-    if verdict.card_type is None or verdict.score < 0.55 or verdict.label == "cni_1995/verso":
+    if verdict.card_type is None or verdict.score < FULL_FRAME_MIN_SIDE or verdict.label == "cni_1995/verso":
         return None  # the old card's verso is the classifier's weakest, by-elimination answer
     if require_mrz and verdict.cues.get("mrz_lines", 0.0) < 2:
         return None
@@ -992,7 +994,7 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
                             image=loaded)
     if not good:
         return CardLocation(False, "card_not_found", score=quads[0].score if quads else 0.0,
-                            image_size=(ow, oh), image=loaded)
+                            edge_support=quads[0].support if quads else 0.0, image_size=(ow, oh), image=loaded)
     gray = cv2.cvtColor(pix, cv2.COLOR_RGB2GRAY)
     gmag = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
     best = good[0]
@@ -1006,7 +1008,8 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     card_w = max(float(np.hypot(*(corners[1] - corners[0])) + np.hypot(*(corners[2] - corners[3]))) / 2,
                  float(np.hypot(*(corners[3] - corners[0])) + np.hypot(*(corners[2] - corners[1]))) / 2
                  * (best.aspect if best.aspect > 0 else ID1_ASPECT))
-    base = CardLocation(False, None, corners=corners, score=best.score, aspect=best.aspect, image_size=(ow, oh),
+    base = CardLocation(False, None, corners=corners, score=best.score, edge_support=best.support,
+                        aspect=best.aspect, image_size=(ow, oh),
                         card_width_px=card_w, area_fraction=best.area_fraction, image=loaded)
     margin = cfg.border_margin * max(ow, oh)
     if best.touches_border or (np.any(corners[:, 0] < -margin) or np.any(corners[:, 1] < -margin)
@@ -1056,5 +1059,5 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     return dataclasses.replace(base, found=True, rectified=rect, image=work)
 
 
-__all__ = ["CardLocation", "Quad", "find_quads", "layout_for", "locate_card", "order_corners", "rectangle_aspect",
-           "rectified_size", "warp_card"]
+__all__ = ["FULL_FRAME_MIN_SIDE", "CardLocation", "Quad", "find_quads", "layout_for", "locate_card", "order_corners",
+           "rectangle_aspect", "rectified_size", "warp_card"]
