@@ -30,6 +30,7 @@ from PIL import Image
 
 from idverify.config import DOCUMENT, MEDIA, DocumentConfig
 from idverify.document.layout import CardLayout, CardType, get_layout
+from idverify.document.side import BY_ELIMINATION
 from idverify.media import ImageSource, LoadedImage, load_image, read_source_bytes, sniff_image_format
 
 ID1_ASPECT = 85.60 / 53.98
@@ -774,7 +775,7 @@ def _full_frame(loaded: LoadedImage, cfg: DocumentConfig, require_mrz: bool = Fa
         pix = np.ascontiguousarray(np.rot90(pix))
         h, w = w, h
     verdict = classify_card(pix)
-    if verdict.card_type is None or verdict.score < FULL_FRAME_MIN_SIDE or verdict.label == "cni_1995/verso":
+    if verdict.card_type is None or verdict.score < FULL_FRAME_MIN_SIDE or verdict.label == BY_ELIMINATION:
         return None  # the old card's verso is the classifier's weakest, by-elimination answer
     if require_mrz and verdict.cues.get("mrz_lines", 0.0) < 2:
         return None
@@ -899,7 +900,8 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     The first search looks for a card of at least ``cfg.small_card_area``
     of the frame. When it finds none, finds one cut off by the frame, takes
     the whole frame for a scan, or (with ``classify``) finds a quad that
-    reads as no known card, the photo
+    reads as no known card or only by elimination (the old card's verso),
+    the photo
     is searched again at ``cfg.small_card_search_side`` for a card down to
     ``cfg.min_area_fraction``: a card 15 % of the frame wide has edges a few
     pixels long at the first size, and a larger object (a sheet, a coaster)
@@ -917,8 +919,9 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     coarse = dataclasses.replace(cfg, min_area_fraction=max(cfg.min_area_fraction, cfg.small_card_area))
     first = _locate_once(source, coarse, classify, min_source_width)
     lost = first.reason in ("card_not_found", "card_too_small")
-    if not (lost or first.full_frame or first.reason == "card_cut_off"
-            or (classify and first.found and first.card_type is None)):
+    unnamed = classify and first.found and (first.card_type is None or f"{first.card_type}/{first.side}"
+                                            == BY_ELIMINATION)  # a blank quad (a sheet) reads so too
+    if not (lost or unnamed or first.full_frame or first.reason == "card_cut_off"):
         return first
     finer = dataclasses.replace(cfg, search_side=cfg.small_card_search_side,
                                 decode_side=cfg.decode_side * cfg.small_card_search_side // cfg.search_side)
