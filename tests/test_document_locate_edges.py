@@ -26,6 +26,28 @@ def test_polish_follows_the_faint_edge_not_the_sheet() -> None:
     assert float(np.max(np.linalg.norm(polished - card, axis=1))) < 2.0
 
 
+def test_polish_skips_a_ruled_line_beside_the_card() -> None:
+    """A thin line parallel to a side, just outside it, is a ridge (two opposite gradients), not the card's edge."""
+    img = np.full((480, 640, 3), 90, np.uint8)
+    card = np.array([[100, 150], [500, 150], [500, 402], [100, 402]], np.float64)
+    cv2.fillPoly(img, [card.astype(np.int32)], (228, 230, 233))
+    cv2.line(img, (512, 60), (512, 470), (150, 110, 60), 2)  # a ruled line of a sheet, 12 px beside the right edge
+    polished = _polish_in_crop(cv2.GaussianBlur(img, (3, 3), 0), card + 0.4, window=16.0)
+    assert polished is not None
+    assert float(np.max(np.linalg.norm(polished - card, axis=1))) < 2.0
+
+
+def test_polish_keeps_the_side_parallel_not_a_sheet_edge_at_an_angle() -> None:
+    """Over a pale sheet the card's side is faint; the sheet's stronger edge beside it, 1-3 degrees off, is not it."""
+    img = np.full((480, 640, 3), 115, np.uint8)
+    cv2.fillPoly(img, [np.array([[99, 230], [330, 230], [330, 470], [84, 470]], np.int32)], (215, 215, 215))
+    card = np.array([[100, 150], [500, 150], [500, 402], [100, 402]], np.float64)
+    cv2.fillPoly(img, [card.astype(np.int32)], (196, 198, 200))  # 15-20 levels darker than the sheet
+    polished = _polish_in_crop(cv2.GaussianBlur(img, (3, 3), 0), card + 0.4, window=16.0)
+    assert polished is not None
+    assert float(np.max(np.linalg.norm(polished - card, axis=1))) < 2.0
+
+
 def test_polish_gives_up_without_edges() -> None:
     flat = np.full((200, 300, 3), 128, np.uint8)
     square = np.array([[50, 50], [250, 50], [250, 150], [50, 150]], np.float64)

@@ -37,6 +37,10 @@ ID1_ASPECT = 85.60 / 53.98
 CNI_1995_ASPECT = 105.0 / 74.0
 KNOWN_ASPECTS = (ID1_ASPECT, CNI_1995_ASPECT)
 FULL_FRAME_MIN_SIDE = 0.55  # side score for the whole frame to be taken as a scan of the card alone
+PARALLEL_SLOPE = math.tan(math.radians(0.7))  # a line this near a side's direction runs along the card ...
+PARALLEL_SHARE = 0.7  # ... and is preferred when it covers the side at least this share as well as the best line
+RIDGE_REACH = 4  # px: opposite gradients this close across a line are a thin printed line, not the card's edge
+RIDGE_SHARE = 0.8  # ... on this share of the normals the line covers
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -267,8 +271,13 @@ def _polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: f
     straight over its whole length even where one stretch of it lies on a
     white sheet (faint there) and the sheet's own edge is stronger: the line
     that follows the card's edge at both ends wins over the pieces of the
-    sheet. Among lines covering nearly as much (≥ 85 % of the best), the
-    outermost is the card's outline (not a printed border inside it).
+    sheet. Lines parallel to the side given (within ``PARALLEL_SLOPE``) are
+    preferred when one covers ``PARALLEL_SHARE`` as much as the best: the
+    side given is the card's edge or a printed line along it, while a
+    sheet's edge beside the card runs at an angle of its own. Among lines
+    covering nearly as much (≥ 85 % of the best), the outermost step (not a
+    ridge, see :func:`_ridge_flanks`: a printed border inside the card, a
+    ruled line beside it) is the card's outline.
     """
     centre = corners.mean(axis=0)
     offsets = np.arange(-window, window + 1e-6, 1.0)
@@ -291,11 +300,13 @@ def _polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: f
         ys = samples[..., 1].astype(np.float32)
         vx = cv2.remap(gx, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         vy = cv2.remap(gy, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        vals = np.abs(vx * n[0] + vy * n[1])
+        signed = vx * n[0] + vy * n[1]
+        vals = np.abs(signed)
         rowmax = vals.max(axis=1, keepdims=True)
         peak = np.zeros_like(vals, dtype=bool)
         peak[:, 1:-1] = (vals[:, 1:-1] > vals[:, :-2]) & (vals[:, 1:-1] >= vals[:, 2:])
         peak &= (vals >= 0.15 * rowmax) & (vals >= 10.0)
+        ridge = _ridge_flanks(signed, peak)
         ri, ci = np.nonzero(peak)
         if len(ri) < 4:
             return None
@@ -323,11 +334,24 @@ def _polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: f
         line_idx, peak_idx = np.nonzero(near)
         cover[line_idx, ri[peak_idx]] = True
         score = cover.mean(axis=1)
-        best = float(score.max())
-        if best < 0.5:
+        if float(score.max()) < 0.5:
             return None
         mid = icpt + slope * (length / 2)
+        # a side found on a straight edge (the card's, or a printed line along it) gives the card edge's direction;
+        # a sheet's edge beside the card runs at an angle of its own
+        parallel = np.abs(slope - mid * _convergence(corners, i, length)) <= PARALLEL_SLOPE
+        on_side = parallel & (np.abs(mid) <= 2.0)
+        if (on_side.any() and float(score[on_side].max()) >= 0.5
+                and float(score[parallel].max()) >= PARALLEL_SHARE * float(score.max())):
+            score = np.where(parallel, score, 0.0)
+        best = float(score.max())
         cand = np.nonzero(score >= 0.85 * best)[0]
+        # a thin printed line (a ruled line of the sheet beside the card, a line printed inside it) is a ridge:
+        # two opposite gradients a few pixels apart; the card's edge is a step. The outermost step wins.
+        flank = ridge[ri, ci]
+        ridged = np.array([bool(near[j].any()) and float(flank[near[j]].mean()) >= RIDGE_SHARE for j in cand])
+        if not ridged.all():
+            cand = cand[~ridged]
         li = int(cand[np.argmax(mid[cand])])
         # least squares on the inliers (the nearest peak per normal)
         inl = near[li]
@@ -341,6 +365,33 @@ def _polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: f
         lines.append((p0, dir_ / float(np.hypot(*dir_))))
     return _corners_from_lines(lines)
 
+
+
+def _convergence(corners: np.ndarray, i: int, length: float) -> float:
+    """Slope per px of outward offset of lines parallel, on the card, to side ``i`` (of ``length`` px).
+
+    They meet the side's line where the opposite side does (the vanishing point): a line ``m`` px outside the
+    side at its middle has slope ``m / (length / 2 - t_v)`` across it, ``t_v`` the vanishing point along the side.
+    """
+    a, b = corners[i], corners[(i + 1) % 4]
+    v = _line_intersection((a, b - a), (corners[(i + 2) % 4], corners[(i + 3) % 4] - corners[(i + 2) % 4]))
+    if v is None:
+        return 0.0
+    tv = float(np.dot(v - a, (b - a) / length))
+    gap = length / 2 - tv
+    return 1.0 / gap if abs(gap) > length else 0.0  # the vanishing point lies beyond the side's ends
+
+
+def _ridge_flanks(signed: np.ndarray, peak: np.ndarray, reach: int = RIDGE_REACH) -> np.ndarray:
+    """Which ``peak`` cells (rows: normals, columns: offsets) have a peak of the opposite sign, at least half as
+    strong, within ``reach`` px on the same normal: the two sides of a thin line rather than a step."""
+    mag = np.abs(signed)
+    out = np.zeros_like(peak)
+    for k in range(1, reach + 1):
+        for a, b in ((slice(k, None), slice(None, -k)), (slice(None, -k), slice(k, None))):
+            other = peak[:, b] & (signed[:, a] * signed[:, b] < 0) & (mag[:, b] >= 0.5 * mag[:, a])
+            out[:, a] |= other
+    return out & peak
 
 
 def _colour_gradients(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
