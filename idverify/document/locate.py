@@ -952,11 +952,10 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     of the frame. When it finds none, finds one cut off by the frame, takes
     the whole frame for a scan, or (with ``classify``) finds a quad that
     reads as no known card or only by elimination (the old card's verso),
-    the photo
-    is searched again at ``cfg.small_card_search_side`` for a card down to
-    ``cfg.min_area_fraction``: a card 15 % of the frame wide has edges a few
-    pixels long at the first size, and a larger object (a sheet, a coaster)
-    may have been taken for it.
+    the photo is searched again at ``cfg.small_card_search_side`` for a card
+    down to ``cfg.min_area_fraction``: a card 15 % of the frame wide has
+    edges a few pixels long at the first size, and a larger object (a sheet,
+    a coaster) may have been taken for it.
 
     Expected failures come back as ``found=False`` with a reason code
     (``card_not_found``, ``card_cut_off``, ``card_too_small``); undecodable
