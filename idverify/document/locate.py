@@ -171,6 +171,22 @@ def rectangle_aspect(corners: np.ndarray, image_size: tuple[int, int],
     return _ratio(n2, n3, f), f
 
 
+def focal_prior(cfg: DocumentConfig = DOCUMENT) -> tuple[tuple[float, float], ...]:
+    """(multiple of the default focal length, its cost in aspect error) pairs a card's aspect is tried at."""
+    return tuple((k, cfg.aspect_focal_cost * abs(math.log(k))) for k in cfg.aspect_focal_factors)
+
+
+def aspects_over_focals(corners: np.ndarray, image_size: tuple[int, int], default_focal: float,
+                        prior: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """(width / height, cost) of the rectangle seen as ``corners`` at each focal length ``default_focal x k`` of
+    ``prior`` (degenerate ones left out): a steep view's aspect depends on the focal length, which the
+    perspective alone gives only roughly."""
+    terms = _side_vectors(corners, image_size)
+    if terms is None:
+        return []
+    return [(r, cost) for k, cost in prior if (r := _ratio(*terms, default_focal * k)) > 0]
+
+
 def _ratio(n2: np.ndarray, n3: np.ndarray, f: float) -> float:
     """The rectangle's width / height from Zhang & He's side vectors at focal length ``f`` (0.0 if degenerate)."""
     num = (n2[0] ** 2 + n2[1] ** 2) / f**2 + n2[2] ** 2
@@ -590,7 +606,7 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
     thresh = 24.0
     img_area = float(w * h)
     default_f = cfg.focal_factor * max(w, h)
-    focal_prior = [(k, cfg.aspect_focal_cost * abs(math.log(k))) for k in cfg.aspect_focal_factors]
+    prior = focal_prior(cfg)
     found: list[Quad] = []
     seen: set[tuple[int, ...]] = set()  # candidates already scored, by corners on a 4-pixel grid
     line_contours: list[np.ndarray] = []
@@ -623,7 +639,7 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
             refined = _refine_sides(q, grad, search=max(4.0, 0.012 * max(w, h)))
             if refined is not None and _is_convex(refined):
                 q = order_corners(refined)
-            quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support, focal_prior)
+            quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support, prior)
             if quad is not None:
                 found.append(quad)
     # a small confident quad may be a strip of a ruled sheet while the card's outline merged with the sheet's
@@ -637,7 +653,7 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
         if cv2.contourArea(q.astype(np.float32)) < cfg.min_area_fraction * 0.5 * img_area:
             continue
         seen.add(key)
-        quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support, focal_prior)
+        quad = _score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support, prior)
         if quad is not None:
             found.append(quad)
     found.sort(key=lambda x: -x.score)
@@ -646,7 +662,7 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
 
 def _score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size: tuple[int, int],
                 default_f: float, seen_side: float = DOCUMENT.border_side_support,
-                focal_prior: Sequence[tuple[float, float]] = ()) -> Quad | None:
+                prior: Sequence[tuple[float, float]] = ()) -> Quad | None:
     w, h = size
     if not _is_convex(q):
         return None
@@ -664,16 +680,11 @@ def _score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size
     # the focal length estimated from the quad's own perspective is sensitive to corner noise (and a steep view's
     # aspect depends on it): the aspect error is the smallest over phone focal lengths, each with a cost for its
     # distance from the default (the error reported includes that cost)
-    terms = _side_vectors(q, size)
-    if terms is not None:
-        for factor, cost in focal_prior:
-            other = _ratio(*terms, default_f * factor)
-            if other <= 0:
-                continue
-            other = max(other, 1 / other)
-            e = _aspect_error(other) + cost
-            if e < err:
-                aspect, err = other, e
+    for other, cost in aspects_over_focals(q, size, default_f, prior):
+        other = max(other, 1 / other)
+        e = _aspect_error(other) + cost
+        if e < err:
+            aspect, err = other, e
     if err > 0.2:
         return None
     area = float(cv2.contourArea(q.astype(np.float32))) / float(w * h)
@@ -1112,5 +1123,5 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     return dataclasses.replace(base, found=True, rectified=rect, image=work)
 
 
-__all__ = ["FULL_FRAME_MIN_SIDE", "CardLocation", "Quad", "find_quads", "layout_for", "locate_card", "order_corners",
-           "rectangle_aspect", "rectified_size", "warp_card"]
+__all__ = ["FULL_FRAME_MIN_SIDE", "CardLocation", "Quad", "aspects_over_focals", "find_quads", "focal_prior",
+           "layout_for", "locate_card", "order_corners", "rectangle_aspect", "rectified_size", "warp_card"]

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from idverify.config import DOCUMENT, DocumentConfig
-from idverify.document.locate import CardLocation, _is_convex, _ratio, _side_vectors, warp_card
+from idverify.document.locate import CardLocation, _is_convex, aspects_over_focals, focal_prior, warp_card
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -89,12 +89,8 @@ def _plausible(corners: np.ndarray, size: tuple[int, int], aspect: float, cfg: D
     x, y = corners[:, 0], corners[:, 1]
     if 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) <= 0:  # counter-clockwise: mirrored
         return False
-    terms = _side_vectors(corners, size)
-    if terms is None:
-        return False
-    default = cfg.focal_factor * max(size)
-    errors = [abs(math.log(max(r, 1e-9) / aspect)) + cfg.aspect_focal_cost * abs(math.log(k))
-              for k in (1.0, *cfg.aspect_focal_factors) if (r := _ratio(*terms, default * k)) > 0]
+    seen = aspects_over_focals(corners, size, cfg.focal_factor * max(size), ((1.0, 0.0), *focal_prior(cfg)))
+    errors = [abs(math.log(r / aspect)) + cost for r, cost in seen]
     return bool(errors) and min(errors) <= cfg.max_aspect_error
 
 
