@@ -5,7 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from idverify.document.locate import _polish_in_crop, _triple, locate_card, rectangle_aspect
+from idverify.document.locate import _triple, locate_card, rectangle_aspect
+from idverify.document.outline import polish_in_crop
 
 
 def _scene() -> tuple[np.ndarray, np.ndarray]:
@@ -21,7 +22,7 @@ def _scene() -> tuple[np.ndarray, np.ndarray]:
 def test_polish_follows_the_faint_edge_not_the_sheet() -> None:
     img, card = _scene()
     guess = card + np.array([[0, -6], [0, 7], [3, 0], [-2, 0]], np.float64)  # top side tilted, others off
-    polished = _polish_in_crop(img, guess, window=12.0)
+    polished = polish_in_crop(img, guess, window=12.0)
     assert polished is not None
     assert float(np.max(np.linalg.norm(polished - card, axis=1))) < 2.0
 
@@ -32,7 +33,7 @@ def test_polish_skips_a_ruled_line_beside_the_card() -> None:
     card = np.array([[100, 150], [500, 150], [500, 402], [100, 402]], np.float64)
     cv2.fillPoly(img, [card.astype(np.int32)], (228, 230, 233))
     cv2.line(img, (512, 60), (512, 470), (150, 110, 60), 2)  # a ruled line of a sheet, 12 px beside the right edge
-    polished = _polish_in_crop(cv2.GaussianBlur(img, (3, 3), 0), card + 0.4, window=16.0)
+    polished = polish_in_crop(cv2.GaussianBlur(img, (3, 3), 0), card + 0.4, window=16.0)
     assert polished is not None
     assert float(np.max(np.linalg.norm(polished - card, axis=1))) < 2.0
 
@@ -43,7 +44,7 @@ def test_polish_keeps_the_side_parallel_not_a_sheet_edge_at_an_angle() -> None:
     cv2.fillPoly(img, [np.array([[99, 230], [330, 230], [330, 470], [84, 470]], np.int32)], (215, 215, 215))
     card = np.array([[100, 150], [500, 150], [500, 402], [100, 402]], np.float64)
     cv2.fillPoly(img, [card.astype(np.int32)], (196, 198, 200))  # 15-20 levels darker than the sheet
-    polished = _polish_in_crop(cv2.GaussianBlur(img, (3, 3), 0), card + 0.4, window=16.0)
+    polished = polish_in_crop(cv2.GaussianBlur(img, (3, 3), 0), card + 0.4, window=16.0)
     assert polished is not None
     assert float(np.max(np.linalg.norm(polished - card, axis=1))) < 2.0
 
@@ -51,7 +52,7 @@ def test_polish_keeps_the_side_parallel_not_a_sheet_edge_at_an_angle() -> None:
 def test_polish_gives_up_without_edges() -> None:
     flat = np.full((200, 300, 3), 128, np.uint8)
     square = np.array([[50, 50], [250, 50], [250, 150], [50, 150]], np.float64)
-    assert _polish_in_crop(flat, square, window=8.0) is None
+    assert polish_in_crop(flat, square, window=8.0) is None
 
 
 def test_locate_card_on_a_white_sheet() -> None:

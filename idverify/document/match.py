@@ -25,7 +25,8 @@ import cv2
 import numpy as np
 
 from idverify.config import DOCUMENT, DocumentConfig
-from idverify.document.locate import CardLocation, _is_convex, aspects_over_focals, focal_prior, warp_card
+from idverify.document.locate import CardLocation, aspects_over_focals, focal_prior, warp_card
+from idverify.document.outline import is_convex
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -84,7 +85,7 @@ def match_card(reference: np.ndarray, photo: np.ndarray, *, photo_scale: float =
 
 def _plausible(corners: np.ndarray, size: tuple[int, int], aspect: float, cfg: DocumentConfig) -> bool:
     """Convex, clockwise as the card (not mirrored), and a rectangle of the card's aspect seen in perspective."""
-    if not np.all(np.isfinite(corners)) or not _is_convex(corners):
+    if not np.all(np.isfinite(corners)) or not is_convex(corners):
         return False
     x, y = corners[:, 0], corners[:, 1]
     if 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) <= 0:  # counter-clockwise: mirrored
