@@ -25,6 +25,15 @@ PARALLEL_SLOPE = math.tan(math.radians(0.7))  # a line this near a side's direct
 PARALLEL_SHARE = 0.7  # ... and is preferred when it covers the side at least this share as well as the best line
 RIDGE_REACH = 4  # px: opposite gradients this close across a line are a thin printed line, not the card's edge
 RIDGE_SHARE = 0.8  # ... on this share of the normals the line covers
+# a side on the inner edge of a band printed along it, moved out to the card's edge (extend_to_card_edge)
+BAND_REACH = 0.10  # the card's edge looked for this far beyond the side (share of the card's longer side) ...
+BAND_MIN_GAP = 0.008  # ... and at least this far (nearer is the polish's business)
+BAND_COVER = 0.6  # share of the side's normals the card's edge covers
+BAND_STRENGTH = 0.4  # the card's edge at least this strong, relative to the step the side lies on
+BAND_CONTRAST = 0.5  # the strip between, against what lies beyond the adjacent side: this share of the card's contrast
+BAND_MIN_CONTRAST = 30.0  # Lab units: an end of the side where the card hardly stands out tells nothing
+_CANVAS = 400  # px: the card's longer side in the rectified canvas of that search
+_DRIFTS = np.arange(-0.02, 0.0201, 0.005)  # a candidate line's drift across the side, share of the longer side
 
 
 def is_convex(q: np.ndarray) -> bool:
@@ -281,13 +290,138 @@ def polish_in_crop(rgb: np.ndarray, corners: np.ndarray, window: float) -> np.nd
 
 
 def refine_outline(pix: np.ndarray, corners_dec: np.ndarray, gmag: np.ndarray, s: float) -> np.ndarray:
-    """Corners found at search scale ``s`` refined on the decode: strongest gradient per side, then edge polish."""
+    """Corners found at search scale ``s`` refined on the decode: strongest gradient per side, straight-edge
+    polish (again when it moved a side far), then past a printed band to the card's edge."""
     refined = refine_sides(corners_dec, gmag, search=max(3.0, 1.5 / s))
     if refined is not None and is_convex(refined) and np.max(np.abs(refined - corners_dec)) < 4 / s:
         corners_dec = refined
     span = max(float(np.hypot(*(corners_dec[1] - corners_dec[0]))), float(np.hypot(*(corners_dec[3] - corners_dec[0]))))
     window = max(4.0, 0.04 * span)
-    polished = polish_in_crop(pix, corners_dec, window)
-    if polished is not None and is_convex(polished) and np.max(np.abs(polished - corners_dec)) < 2.5 * window:
+    for _ in range(2):  # a side moved far was partly outside the window: polished again around where it went
+        polished = polish_in_crop(pix, corners_dec, window)
+        if polished is None or not is_convex(polished) or np.max(np.abs(polished - corners_dec)) >= 2.5 * window:
+            break
+        moved = float(np.max(np.linalg.norm(polished - corners_dec, axis=1)))
         corners_dec = polished
+        if moved < 0.5 * window:
+            break
+    extended = extend_to_card_edge(pix, corners_dec)
+    if extended is not corners_dec and is_convex(extended):
+        settled = refine_sides(extended, gmag, search=max(3.0, 1.5 / s))
+        if settled is not None and is_convex(settled) and np.max(np.abs(settled - extended)) < 4 / s:
+            extended = settled
+        corners_dec = extended
     return corners_dec
+
+
+def extend_to_card_edge(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """``corners`` with each side that lies on a printed band's inner edge moved out to the card's edge.
+
+    Cards print bands along a side (the tinted band 3.5-4.5 % inside the
+    old card's and the CNIe's edge, a portrait near the carte Vitale's edge)
+    whose inner edge is a straight step over the side's whole length: when
+    the card's own edge lies beyond the polish window, the outline takes it.
+    In a canvas rectified on the outline, a candidate is a straight step
+    beyond the side (up to ``BAND_REACH``), covering ``BAND_COVER`` of it, at
+    least ``BAND_STRENGTH`` as strong as the side's step. It is the card's
+    edge when the strip between is card: at each end of the side where the
+    adjacent side parts card from background, the strip differs from what
+    lies beyond the adjacent side near the corner (by ``BAND_CONTRAST`` of
+    the card's own contrast there) and looks like the strip further along.
+    The outermost candidate that passes is taken. Returns ``corners`` itself
+    when no side moves.
+    """
+    lengths = [float(np.hypot(*(corners[(i + 1) % 4] - corners[i]))) for i in range(4)]
+    longer = max(lengths[0] + lengths[2], lengths[1] + lengths[3]) / 2
+    if longer < 60:
+        return corners
+    k = _CANVAS / longer
+    w, h = round((lengths[0] + lengths[2]) / 2 * k), round((lengths[1] + lengths[3]) / 2 * k)
+    m = round((BAND_REACH + 0.02) * _CANVAS)
+    target = np.array([[m, m], [m + w, m], [m + w, m + h], [m, m + h]], np.float32)
+    to_canvas = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
+    canvas = cv2.warpPerspective(rgb, to_canvas, (w + 2 * m, h + 2 * m), flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_REPLICATE)
+    gx, gy = colour_gradients(canvas)
+    lab = cv2.cvtColor(canvas, cv2.COLOR_RGB2LAB).astype(np.float32)
+    # each side seen from the left of a view of the canvas: (view of |gradient across|, view of Lab, its two ends)
+    ax, ay, lab_t = np.abs(gx), np.abs(gy).T, lab.transpose(1, 0, 2)
+    views = {3: (ax, lab, 0, 3), 1: (ax[:, ::-1], lab[:, ::-1], 1, 2),
+             0: (ay, lab_t, 0, 1), 2: (ay[:, ::-1], lab_t[:, ::-1], 3, 2)}
+    outward = {3: (-1.0, 0.0), 1: (1.0, 0.0), 0: (0.0, -1.0), 2: (0.0, 1.0)}
+    moved = target.astype(np.float64)
+    for i, (grad, vlab, top_corner, bottom_corner) in views.items():
+        found = _band_outer_edge(grad, vlab, m)
+        if found is not None:
+            gap_top, gap_bottom = found
+            moved[top_corner] += np.array(outward[i]) * gap_top
+            moved[bottom_corner] += np.array(outward[i]) * gap_bottom
+    if np.array_equal(moved, target):
+        return corners
+    back = cv2.perspectiveTransform(moved.reshape(-1, 1, 2), np.linalg.inv(to_canvas))
+    return np.asarray(back, np.float64).reshape(4, 2)
+
+
+def _mean_colour(lab: np.ndarray, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
+    """Mean Lab colour of the box [x0, x1) x [y0, y1) (at least one pixel, clipped to the image)."""
+    h, w = lab.shape[:2]
+    xa, ya = min(max(0, round(x0)), w - 1), min(max(0, round(y0)), h - 1)
+    xb, yb = min(w, max(xa + 1, round(x1))), min(h, max(ya + 1, round(y1)))
+    return np.asarray(lab[ya:yb, xa:xb].reshape(-1, 3).mean(axis=0))
+
+
+def _band_outer_edge(grad: np.ndarray, lab: np.ndarray, m: int) -> tuple[float, float] | None:
+    """For the side at column ``m`` of a canvas view (the card to its right, the adjacent sides at rows ``m`` and
+    ``height - m``): how far out the card's edge lies at the top and bottom ends, when the side is on a band."""
+    height = grad.shape[0]
+    top, bottom = m, height - m
+    length = bottom - top
+    rows = np.arange(top + int(0.1 * length), top + int(0.9 * length), 2)
+    lo, hi = max(1, m - round(BAND_REACH * _CANVAS)), m - max(2, round(BAND_MIN_GAP * _CANVAS))
+    g = grad[rows, lo - 1:hi + 1]
+    inner = g[:, 1:-1]
+    peak = (inner > g[:, :-2]) & (inner >= g[:, 2:]) & (inner >= 10.0) & (inner >= 0.15 * g.max(axis=1, keepdims=True))
+    near = peak.copy()
+    near[:, 1:] |= peak[:, :-1]
+    near[:, :-1] |= peak[:, 1:]
+    ncol = near.shape[1]
+    rel = (rows - (top + bottom) / 2) / length
+    cover, drift = np.zeros(ncol), np.zeros(ncol)
+    for d in _DRIFTS * _CANVAS:  # straight lines slightly off the view's vertical
+        idx = np.arange(ncol)[None, :] + np.round(d * rel).astype(np.intp)[:, None]
+        inside = (idx >= 0) & (idx < ncol)
+        c = (np.take_along_axis(near, np.clip(idx, 0, ncol - 1), axis=1) & inside).mean(axis=0)
+        better = c > cover
+        cover, drift = np.where(better, c, cover), np.where(better, d, drift)
+    cand = [j for j in range(ncol) if cover[j] >= BAND_COVER and cover[j] >= cover[max(0, j - 1):j + 2].max()]
+    if not cand:
+        return None
+    a0, a1 = 0.02 * _CANVAS, 0.06 * _CANVAS
+    ends = ((top + a0, top + a1, top - a1, top - a0), (bottom - a1, bottom - a0, bottom + a0, bottom + a1))
+    card_x = (m + 0.01 * _CANVAS, m + 0.06 * _CANVAS)
+    card_contrast = [float(np.linalg.norm(_mean_colour(lab, *card_x, yi0, yi1) - _mean_colour(lab, *card_x, yo0, yo1)))
+                     for yi0, yi1, yo0, yo1 in ends]
+    telling = [e for e in range(2) if card_contrast[e] >= BAND_MIN_CONTRAST]
+    if not telling:
+        return None
+    side_step = float(np.median(grad[rows, m - 2:m + 3].max(axis=1)))
+    for j in sorted(cand):  # outermost first
+        col = lo + j
+        gap = m - col
+        line = np.clip(col + np.round(drift[j] * rel).astype(np.intp), 1, grad.shape[1] - 2)
+        step = float(np.median(np.maximum.reduce([grad[rows, line + o] for o in (-1, 0, 1)])))
+        if step < BAND_STRENGTH * side_step:
+            continue
+        x0, x1 = m - 0.75 * gap, m - 0.25 * gap
+        along = _mean_colour(lab, x0, x1, top + 0.3 * length, bottom - 0.3 * length)
+        ok = True
+        for e in telling:
+            yi0, yi1, yo0, yo1 = ends[e]
+            strip = _mean_colour(lab, x0, x1, yi0, yi1)
+            beyond = [_mean_colour(lab, xa, xb, yo0, yo1)  # here, past the candidate, and off the card's corner
+                      for xa, xb in ((x0, x1), (col - 0.05 * _CANVAS, col - 0.01 * _CANVAS), (m, m + 0.05 * _CANVAS))]
+            differs = min(float(np.linalg.norm(strip - b)) for b in beyond)
+            ok &= differs >= BAND_CONTRAST * card_contrast[e] and float(np.linalg.norm(strip - along)) <= 0.5 * differs
+        if ok:
+            return gap + 0.5 * drift[j], gap - 0.5 * drift[j]  # the line runs at col + drift * rel
+    return None

@@ -1,0 +1,60 @@
+"""Outline refinement: a side on a printed band's inner edge is moved out to the card's edge, and only then."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from idverify.document.outline import extend_to_card_edge, is_convex
+
+CARD = np.array([[150, 120], [850, 120], [850, 561], [150, 561]], np.float64)  # 700 x 441 px: ID-1
+BAND = round(0.045 * 700)  # a tinted band along the left side, 4.5 % of the card wide
+
+
+def _card(background: tuple[int, int, int] = (70, 60, 50), band: bool = True) -> np.ndarray:
+    img = np.full((700, 1000, 3), background, np.uint8)
+    cv2.fillPoly(img, [CARD.astype(np.int32)], (226, 228, 230))
+    if band:
+        cv2.rectangle(img, (150, 120), (150 + BAND, 561), (150, 170, 215), -1)
+    cv2.putText(img, "CARTE NATIONALE", (260, 250), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (40, 40, 120), 3)
+    return cv2.GaussianBlur(img, (3, 3), 0)
+
+
+def _error(corners: np.ndarray) -> float:
+    return float(np.max(np.linalg.norm(corners - CARD, axis=1)))
+
+
+def test_side_on_a_band_moves_out_to_the_card_edge() -> None:
+    on_band = CARD + np.array([[BAND, 0], [0, 0], [0, 0], [BAND, 0]], np.float64)
+    out = extend_to_card_edge(_card(), on_band)
+    assert is_convex(out)
+    assert _error(out) < 3.0  # from 31 px off
+
+
+def test_side_on_a_band_moves_out_under_perspective() -> None:
+    on_band = CARD + np.array([[BAND, 0], [0, 0], [0, 0], [BAND, 0]], np.float64)
+    src = CARD.astype(np.float32)
+    dst = (CARD + np.array([[40, 30], [-30, 0], [-10, -10], [60, -40]], np.float64)).astype(np.float32)
+    warp = cv2.getPerspectiveTransform(src, dst)
+    img = cv2.warpPerspective(_card(), warp, (1000, 700), borderMode=cv2.BORDER_REPLICATE)
+    seen = cv2.perspectiveTransform(on_band.reshape(-1, 1, 2), warp).reshape(4, 2)
+    out = extend_to_card_edge(img, seen)
+    truth = cv2.perspectiveTransform(CARD.reshape(-1, 1, 2), warp).reshape(4, 2)
+    assert float(np.max(np.linalg.norm(out - truth, axis=1))) < 4.0
+
+
+def test_right_outline_stays_put_beside_a_parallel_stripe() -> None:
+    """A straight stripe of the background parallel to a side, just beyond it, is not the card's edge: the strip
+    between is background, like what lies beyond the adjacent sides."""
+    img = _card(band=False)
+    cv2.rectangle(img, (150 - 40, 0), (150 - 34, 699), (200, 200, 200), -1)  # a stripe 34-40 px left of the card
+    out = extend_to_card_edge(img, CARD)
+    assert out is CARD
+
+
+def test_no_band_and_no_card_leave_the_outline_alone() -> None:
+    assert extend_to_card_edge(_card(band=False), CARD) is CARD
+    blank = np.full((700, 1000, 3), 128, np.uint8)
+    assert extend_to_card_edge(blank, CARD) is CARD
+    tiny = CARD * 0.05
+    assert extend_to_card_edge(_card(), tiny) is tiny
