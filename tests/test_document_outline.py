@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from idverify.document.outline import extend_to_card_edge, is_convex
+from idverify.document.outline import extend_to_card_edge, is_convex, polish_in_crop
 
 CARD = np.array([[150, 120], [850, 120], [850, 561], [150, 561]], np.float64)  # 700 x 441 px: ID-1
 BAND = round(0.045 * 700)  # a tinted band along the left side, 4.5 % of the card wide
@@ -58,3 +58,17 @@ def test_no_band_and_no_card_leave_the_outline_alone() -> None:
     assert extend_to_card_edge(blank, CARD) is CARD
     tiny = CARD * 0.05
     assert extend_to_card_edge(_card(), tiny) is tiny
+
+
+def test_polish_turns_a_side_whose_corner_is_far_off() -> None:
+    """A search outline with one corner two polish windows off (a glare or a merged object there), on a card seen
+    foreshortened: the short side through that corner, ~8.6 deg off, is turned back onto the card's edge."""
+    card = np.array([[150, 120], [850, 120], [850, 450], [150, 450]], np.float64)  # pitched: 700 x 330 px
+    img = np.full((700, 1000, 3), (70, 60, 50), np.uint8)
+    cv2.fillPoly(img, [card.astype(np.int32)], (226, 228, 230))
+    img = cv2.GaussianBlur(img, (3, 3), 0)
+    off = card.copy()
+    off[3] += np.array([50.0, 0.0])
+    polished = polish_in_crop(img, off, window=0.04 * 700)
+    assert polished is not None
+    assert float(np.max(np.linalg.norm(polished - card, axis=1))) < 2.0

@@ -124,7 +124,7 @@ def refine_sides(corners: np.ndarray, grad: np.ndarray, search: float) -> np.nda
 
 
 def polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: float,
-                  max_tilt_deg: float = 8.0) -> np.ndarray | None:
+                  max_tilt_deg: float = 12.0) -> np.ndarray | None:
     """Each side moved to the straight edge best covering it, then the lines intersected.
 
     Along the side's normals (``window`` px either way) every local maximum
@@ -134,7 +134,9 @@ def polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: fl
     straight over its whole length even where one stretch of it lies on a
     white sheet (faint there) and the sheet's own edge is stronger: the line
     that follows the card's edge at both ends wins over the pieces of the
-    sheet. Lines parallel to the side given (within ``PARALLEL_SLOPE``) are
+    sheet. Lines up to ``max_tilt_deg`` off the side are candidates: a
+    search outline's corner can lie two windows off, on a foreshortened
+    side. Lines parallel to the side given (within ``PARALLEL_SLOPE``) are
     preferred when one covers ``PARALLEL_SHARE`` as much as the best: the
     side given is the card's edge or a printed line along it, while a
     sheet's edge beside the card runs at an angle of its own. Among lines
