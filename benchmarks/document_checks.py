@@ -279,27 +279,44 @@ def response_ranges(responses: dict[str, dict[str, list[float]]]) -> list[str]:
     return lines
 
 
+def _mrz_verdict(path: Path) -> str:
+    """What the MRZ says of a document read as a French card: ``mismatch`` (another document's MRZ),
+    ``agrees``, or ``none`` (no MRZ read with its check digits right)."""
+    report = check_document(recto=path, verso=path, read_fields=True)
+    verdicts = [c for c in report.checks if c.name.endswith(".mrz_document")]
+    if not verdicts:
+        return "none"
+    return "agrees" if all(c.passed for c in verdicts) else "mismatch"
+
+
 def eval_real(data: Path) -> dict[str, Any]:
-    french_ok = french_n = foreign_unknown = foreign_n = 0
+    """Type and side of the real documents; for those read as a French card, what their MRZ says."""
+    french_ok = french_n = foreign_unknown = foreign_refused = foreign_n = french_mismatch = 0
     rows = []
     for row in csv.DictReader((data / "labels" / "documents.csv").open(encoding="utf-8")):
         ctype = REAL_TYPES.get(row["doc_type"])
         side = row["side"] if row["side"] in ("recto", "verso") else None
         want = f"{ctype}/{side}" if ctype and side else "unknown"
+        mrz = "-"
         try:
             loc = locate_card(data / row["path"], min_source_width=0)
             got = f"{loc.card_type}/{loc.side}" if loc.card_type else "unknown"
             note = loc.reason or ("full frame" if loc.full_frame else "")
+            if got != "unknown":
+                mrz = _mrz_verdict(data / row["path"])
         except Exception as exc:  # noqa: BLE001 - report, do not stop the benchmark
             got, note = "error", f"{type(exc).__name__}: {exc}"
         if want != "unknown":
             french_n += 1
             french_ok += got == want
+            french_mismatch += mrz == "mismatch"
         else:
             foreign_n += 1
             foreign_unknown += got == "unknown"
-        rows.append((row["path"], want, got, note))
-    return {"french": (french_ok, french_n), "foreign_unknown": (foreign_unknown, foreign_n), "rows": rows}
+            foreign_refused += got == "unknown" or mrz == "mismatch"
+        rows.append((row["path"], want, got, f"{note} mrz={mrz}".strip()))
+    return {"french": (french_ok, french_n), "foreign_unknown": (foreign_unknown, foreign_n),
+            "foreign_refused": (foreign_refused, foreign_n), "french_mrz_mismatch": french_mismatch, "rows": rows}
 
 
 def eval_speed(runs: int) -> dict[str, float]:
@@ -354,8 +371,10 @@ def report_real_and_speed(data: Path, verbose: bool, speed_runs: int) -> None:
     """Print the real specimens' type/side and the speed against the decode baseline."""
     if (data / "labels" / "documents.csv").is_file():
         real = eval_real(data)
-        print(f"real French specimens side/type right: {real['french'][0]}/{real['french'][1]}; "
-              f"foreign documents called unknown: {real['foreign_unknown'][0]}/{real['foreign_unknown'][1]}")
+        print(f"real French specimens side/type right: {real['french'][0]}/{real['french'][1]} (their MRZ taken for "
+              f"another document's: {real['french_mrz_mismatch']}); foreign documents called unknown: "
+              f"{real['foreign_unknown'][0]}/{real['foreign_unknown'][1]}, refused by check_document (unknown, or "
+              f"an MRZ of another document): {real['foreign_refused'][0]}/{real['foreign_refused'][1]}")
         for path, want, got, note in real["rows"]:
             if verbose or want != "unknown":
                 print(f"   {'ok ' if want == got else 'BAD'} {path} want={want} got={got} {note}")

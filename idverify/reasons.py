@@ -86,6 +86,7 @@ _OCR: dict[str, str] = {
     "mrz_date_invalid": "an MRZ date does not exist",
     "mrz_field_invalid": "an MRZ field has an impossible value (e.g. sex)",
     "mrz_invalid": "the MRZ is missing or invalid, so the cross-check cannot be made",
+    "mrz_document_mismatch": "the MRZ read is another document's (format or issuing state) than the card type seen",
     "mrz_surname_mismatch": "the printed surname does not match the MRZ",
     "mrz_given_names_mismatch": "the printed given names do not match the MRZ",
     "mrz_birth_date_mismatch": "the printed birth date does not match the MRZ",

@@ -93,6 +93,7 @@ def _document_side(recto: ImageSource, verso: ImageSource, tilted: ImageSource, 
                    today: _dt.date | None, timings: dict[str, float]) -> tuple[list[Check], dict[str, Any], Any]:
     """Document checks, OCR and the cross-checks. Returns (checks, sections, document report)."""
     from idverify.document import check_document
+    from idverify.document.check import mrz_document_check
     from idverify.ocr import cross_check, read_printed_fields
     from idverify.ocr.reader import read_mrz
 
@@ -111,6 +112,11 @@ def _document_side(recto: ImageSource, verso: ImageSource, tilted: ImageSource, 
         return checks, sections, doc
     mrz = _timed(timings, "mrz", lambda: read_mrz(verso_card))
     sections["mrz"] = mrz.to_dict()
+    verso_location = doc.locations.get("verso")
+    same_document = mrz_document_check("verso", getattr(verso_location, "card_type", None), valid=mrz.valid,
+                                       mrz_format=mrz.format, issuing_state=mrz.fields.get("issuing_state"))
+    if same_document is not None:
+        checks += _prefixed("document", (same_document,))
     printed = None
     recto_location = doc.locations.get("recto")
     card_type = getattr(recto_location, "card_type", None)

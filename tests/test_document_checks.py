@@ -298,3 +298,29 @@ def test_side_confidence_is_relative_to_the_label_ceiling() -> None:
     assert SideVerdict("cni_1995", "verso", 0.5, False, {}).confidence == 1.0
     assert SideVerdict("cnie_2021", "recto", 0.5, False, {}).confidence == 0.5
     assert SideVerdict(None, None, 0.9, False, {}).confidence == 0.0
+
+
+def test_mrz_of_another_document_is_a_reason() -> None:
+    from idverify.document.check import mrz_document_check
+
+    french = mrz_document_check("verso", "cnie_2021", valid=True, mrz_format="TD1", issuing_state="FRA")
+    assert french is not None and french.passed and french.score == french.threshold == 2.0
+    passport = mrz_document_check("recto", "cni_1995", valid=True, mrz_format="TD3", issuing_state="FRA")
+    assert passport is not None and not passport.passed and passport.reason == "mrz_document_mismatch"
+    assert passport.score == 1.0 and passport.evidence["expected_format"] == "FRA_CNI_1995"
+    assert "mrz_document_mismatch" in REASONS
+    # an unsure read, or a card without an MRZ of its own, says nothing
+    assert mrz_document_check("verso", "cnie_2021", valid=False, mrz_format="TD1", issuing_state="ESP") is None
+    assert mrz_document_check("recto", "carte_vitale", valid=True, mrz_format="TD1", issuing_state="FRA") is None
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data")
+def test_foreign_id_card_laid_out_like_a_cnie_verso_is_refused_by_its_mrz() -> None:
+    foreign = DATA / "mindee_client_lib_test_data" / "generated" / "international_id.jpg"
+    report = check_document(recto=foreign, verso=foreign, read_fields=True)
+    verdict = next(c for c in report.checks if c.name == "verso.mrz_document")
+    assert not verdict.passed and verdict.reason == "mrz_document_mismatch"
+    assert verdict.evidence["issuing_state"] != "FRA"
+    french = DATA / "parse_french_id_card_n0ct0s" / "test-new-back.png"
+    report = check_document(verso=french, read_fields=True)
+    assert next(c for c in report.checks if c.name == "verso.mrz_document").passed

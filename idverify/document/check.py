@@ -36,6 +36,7 @@ from idverify.results import Check, CheckGroup, frozen_mapping, to_jsonable
 
 PHOTOS = ("recto", "verso", "tilted")
 ID_CARDS = (CardType.CNIE_2021.value, CardType.CNI_1995.value)
+MRZ_FORMATS = {CardType.CNIE_2021.value: "TD1", CardType.CNI_1995.value: "FRA_CNI_1995"}  # read_mrz's formats
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,8 +200,9 @@ def _portrait(loc: CardLocation | None) -> np.ndarray | None:
     return np.ascontiguousarray(loc.rectified[box[1]:box[3], box[0]:box[2]])
 
 
-def _read_fields(locs: Mapping[str, CardLocation | None]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """MRZ fields through :func:`idverify.ocr.read_mrz` on the side that carries the MRZ, if installed."""
+def _read_fields(locs: Mapping[str, CardLocation | None]) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+    """MRZ fields through :func:`idverify.ocr.read_mrz` on the side that carries the MRZ, if installed, and the
+    photo they were read on."""
     target = None
     for photo in ("verso", "recto"):
         loc = locs.get(photo)
@@ -210,21 +212,45 @@ def _read_fields(locs: Mapping[str, CardLocation | None]) -> tuple[dict[str, Any
                 target = (photo, loc.rectified)
                 break
     if target is None:
-        return {}, {"ocr": "no rectified side with an MRZ"}
+        return {}, {"ocr": "no rectified side with an MRZ"}, None
     try:
         from idverify.ocr import read_mrz
     except ImportError as exc:  # the OCR package is optional here
-        return {}, {"ocr": f"idverify.ocr not available ({exc}); fields left empty"}
+        return {}, {"ocr": f"idverify.ocr not available ({exc}); fields left empty"}, None
     try:
         result = read_mrz(target[1])
     except Exception as exc:  # noqa: BLE001 - OCR trouble must not hide the capture checks
-        return {}, {"ocr": f"read_mrz failed on the {target[0]}: {type(exc).__name__}: {exc}"}
+        return {}, {"ocr": f"read_mrz failed on the {target[0]}: {type(exc).__name__}: {exc}"}, None
     fields = dict(getattr(result, "fields", {}) or {})
     fields["mrz_found"] = bool(getattr(result, "found", False))
     fields["mrz_valid"] = bool(getattr(result, "valid", False))
     fields["mrz_format"] = getattr(result, "format", None)
     fields["mrz_reason"] = getattr(result, "reason", None)
-    return fields, {"ocr": f"read_mrz on the rectified {target[0]}"}
+    return fields, {"ocr": f"read_mrz on the rectified {target[0]}"}, target[0]
+
+
+def mrz_document_check(photo: str, card_type: str | None, *, valid: bool, mrz_format: str | None,
+                       issuing_state: str | None) -> Check | None:
+    """Whether a valid MRZ read on ``photo`` belongs to the card its layout was read as.
+
+    The CNIe carries a TD1 MRZ, the old card its own 2 x 36 one, both issued
+    by FRA. A foreign ID card laid out like a CNIe verso, or a passport whose
+    page reads like an old card, shows another format or issuing state.
+    ``None`` when there is nothing to compare: no MRZ read with its check
+    digits right (an unsure read says nothing about the document).
+
+    >>> mrz_document_check("verso", "cnie_2021", valid=True, mrz_format="TD1", issuing_state="ESP").reason
+    'mrz_document_mismatch'
+    """
+    expected = MRZ_FORMATS.get(card_type or "")
+    if expected is None or not valid:
+        return None
+    agree = [mrz_format == expected, issuing_state == "FRA"]
+    ok = all(agree)
+    ev = {"crop": f"{photo}/rectified", "card_type": card_type, "expected_format": expected,
+          "mrz_format": mrz_format, "issuing_state": issuing_state}
+    return Check(f"{photo}.mrz_document", ok, None if ok else "mrz_document_mismatch", score=float(sum(agree)),
+                 threshold=float(len(agree)), evidence=ev)
 
 
 def check_document(recto: ImageSource | None = None, verso: ImageSource | None = None,
@@ -276,8 +302,14 @@ def check_document(recto: ImageSource | None = None, verso: ImageSource | None =
     fields: dict[str, Any] = {}
     details: dict[str, Any] = {"capture_ms": round(capture_ms, 1), "tilt_compared_with": flat_photo}
     if read_fields:
-        fields, note = _read_fields(locs)
+        fields, note, read_on = _read_fields(locs)
         details.update(note)
+        loc_read = None if read_on is None else locs.get(read_on)
+        mrz_check = None if loc_read is None else mrz_document_check(
+            read_on or "", loc_read.card_type, valid=bool(fields.get("mrz_valid")),
+            mrz_format=fields.get("mrz_format"), issuing_state=fields.get("issuing_state"))
+        if mrz_check is not None:
+            checks.append(mrz_check)
     else:
         details["ocr"] = "skipped (read_fields=False)"
     if tilt is not None:
@@ -288,4 +320,4 @@ def check_document(recto: ImageSource | None = None, verso: ImageSource | None =
                           portrait, frozen_mapping(crops))
 
 
-__all__ = ["DocumentReport", "check_document"]
+__all__ = ["DocumentReport", "check_document", "mrz_document_check"]
