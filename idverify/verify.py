@@ -93,7 +93,7 @@ def _document_side(recto: ImageSource, verso: ImageSource, tilted: ImageSource, 
                    today: _dt.date | None, timings: dict[str, float]) -> tuple[list[Check], dict[str, Any], Any]:
     """Document checks, OCR and the cross-checks. Returns (checks, sections, document report)."""
     from idverify.document import check_document
-    from idverify.document.check import mrz_document_check
+    from idverify.document.check import mrz_document_check, mrz_photo
     from idverify.ocr import cross_check, read_printed_fields
     from idverify.ocr.reader import read_mrz
 
@@ -105,16 +105,18 @@ def _document_side(recto: ImageSource, verso: ImageSource, tilted: ImageSource, 
         return [Check("input.document", False, exc.reason, evidence={"message": exc.message})], sections, None
     checks = _prefixed("document", doc.checks)
     sections["document"] = doc.to_dict()
-    verso_card = doc.crops.get("verso/rectified")
     recto_card = doc.crops.get("recto/rectified")
-    if verso_card is None:
-        checks.append(Check("cross.mrz", False, "mrz_not_found", evidence={"why": "the verso card was not found"}))
+    with_mrz = mrz_photo(doc.locations)  # the CNIe's verso, the old card's recto
+    if with_mrz is None:
+        checks.append(Check("cross.mrz", False, "mrz_not_found",
+                            evidence={"why": "no card side carrying an MRZ was found"}))
         return checks, sections, doc
-    mrz = _timed(timings, "mrz", lambda: read_mrz(verso_card))
+    mrz_side, mrz_card = with_mrz
+    mrz = _timed(timings, "mrz", lambda: read_mrz(mrz_card))
     sections["mrz"] = mrz.to_dict()
-    verso_location = doc.locations.get("verso")
-    same_document = mrz_document_check("verso", getattr(verso_location, "card_type", None), valid=mrz.valid,
-                                       mrz_format=mrz.format, issuing_state=mrz.fields.get("issuing_state"))
+    same_document = mrz_document_check(mrz_side, getattr(doc.locations.get(mrz_side), "card_type", None),
+                                       valid=mrz.valid, mrz_format=mrz.format,
+                                       issuing_state=mrz.fields.get("issuing_state"))
     if same_document is not None:
         checks += _prefixed("document", (same_document,))
     printed = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -41,6 +42,19 @@ def test_spoofed_file_fails_with_document_and_liveness_reasons() -> None:
     assert not report.passed
     failed = {c.name.split(".")[0] for c in report.checks if not c.passed}
     assert "document" in failed and "liveness" in failed
+
+
+def test_old_card_is_read_on_its_recto_and_verified() -> None:
+    """The old card carries its MRZ on the recto: the cross-checks run on it (its verso has none)."""
+    index = json.loads((SAMPLES / "index.json").read_text())
+    legacy = {side: DOCS / f"legacy_cni_{side}.jpg" for side in ("recto", "verso", "tilted")}
+    report = verify_identity(**legacy, video=CLIPS / "bona_fide_grace_hopper_1.mp4",
+                             nir=index["personas"]["legacy"]["nir"],
+                             today=dt.date.fromisoformat(index["reference_date"]))
+    assert report.passed, [c.to_dict() for c in report.checks if not c.passed]
+    mrz = next(c for c in report.checks if c.name == "cross.mrz_valid")
+    assert mrz.passed
+    assert next(c for c in report.checks if c.name == "document.recto.mrz_document").passed
 
 
 def test_other_persona_on_the_clip_fails_the_face_comparison() -> None:

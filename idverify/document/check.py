@@ -200,17 +200,21 @@ def _portrait(loc: CardLocation | None) -> np.ndarray | None:
     return np.ascontiguousarray(loc.rectified[box[1]:box[3], box[0]:box[2]])
 
 
-def _read_fields(locs: Mapping[str, CardLocation | None]) -> tuple[dict[str, Any], dict[str, Any], str | None]:
-    """MRZ fields through :func:`idverify.ocr.read_mrz` on the side that carries the MRZ, if installed, and the
-    photo they were read on."""
-    target = None
+def mrz_photo(locs: Mapping[str, CardLocation | None]) -> tuple[str, np.ndarray] | None:
+    """The photo whose card side carries the MRZ (the CNIe's verso, the old card's recto) and its rectified card."""
     for photo in ("verso", "recto"):
         loc = locs.get(photo)
         if loc is not None and loc.rectified is not None:
             layout = layout_for(loc.card_type, loc.side)
             if layout is not None and layout.zones_of(ZoneKind.MRZ):
-                target = (photo, loc.rectified)
-                break
+                return photo, loc.rectified
+    return None
+
+
+def _read_fields(locs: Mapping[str, CardLocation | None]) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+    """MRZ fields through :func:`idverify.ocr.read_mrz` on the side that carries the MRZ, if installed, and the
+    photo they were read on."""
+    target = mrz_photo(locs)
     if target is None:
         return {}, {"ocr": "no rectified side with an MRZ"}, None
     try:
@@ -320,4 +324,4 @@ def check_document(recto: ImageSource | None = None, verso: ImageSource | None =
                           portrait, frozen_mapping(crops))
 
 
-__all__ = ["DocumentReport", "check_document", "mrz_document_check"]
+__all__ = ["DocumentReport", "check_document", "mrz_document_check", "mrz_photo"]
