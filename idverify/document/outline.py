@@ -329,7 +329,7 @@ def extend_to_card_edge(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
     edge when the strip between is card: at each end of the side where the
     adjacent side parts card from background, the strip differs from what
     lies beyond the adjacent side near the corner (by ``BAND_CONTRAST`` of
-    the card's own contrast there) and looks like the strip further along.
+    the card's own contrast there) and looks like the strip at the other end.
     The outermost candidate that passes is taken. Returns ``corners`` itself
     when no side moves.
     """
@@ -415,15 +415,15 @@ def _band_outer_edge(grad: np.ndarray, lab: np.ndarray, m: int) -> tuple[float, 
         if step < BAND_STRENGTH * side_step:
             continue
         x0, x1 = m - 0.75 * gap, m - 0.25 * gap
-        along = _mean_colour(lab, x0, x1, top + 0.3 * length, bottom - 0.3 * length)
+        strips = [_mean_colour(lab, x0, x1, yi0, yi1) for yi0, yi1, _, _ in ends]
+        along = float(np.linalg.norm(strips[0] - strips[1]))  # a band is alike at both ends (an object is not)
         ok = True
         for e in telling:
-            yi0, yi1, yo0, yo1 = ends[e]
-            strip = _mean_colour(lab, x0, x1, yi0, yi1)
+            _, _, yo0, yo1 = ends[e]
             beyond = [_mean_colour(lab, xa, xb, yo0, yo1)  # here, past the candidate, and off the card's corner
                       for xa, xb in ((x0, x1), (col - 0.05 * _CANVAS, col - 0.01 * _CANVAS), (m, m + 0.05 * _CANVAS))]
-            differs = min(float(np.linalg.norm(strip - b)) for b in beyond)
-            ok &= differs >= BAND_CONTRAST * card_contrast[e] and float(np.linalg.norm(strip - along)) <= 0.5 * differs
+            differs = min(float(np.linalg.norm(strips[e] - b)) for b in beyond)
+            ok &= differs >= BAND_CONTRAST * card_contrast[e] and along <= 0.5 * differs
         if ok:
             return gap + 0.5 * drift[j], gap - 0.5 * drift[j]  # the line runs at col + drift * rel
     return None
