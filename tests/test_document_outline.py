@@ -58,6 +58,10 @@ def test_no_band_and_no_card_leave_the_outline_alone() -> None:
     assert extend_to_card_edge(blank, CARD) is CARD
     tiny = CARD * 0.05
     assert extend_to_card_edge(_card(), tiny) is tiny
+    sliver = np.array([[150, 300], [850, 300], [850, 310], [150, 310]], np.float64)
+    assert extend_to_card_edge(_card(), sliver) is sliver
+    bowtie = CARD[[0, 2, 1, 3]]
+    assert extend_to_card_edge(_card(), bowtie) is bowtie
 
 
 def test_polish_turns_a_side_whose_corner_is_far_off() -> None:

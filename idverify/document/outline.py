@@ -335,10 +335,12 @@ def extend_to_card_edge(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
     """
     lengths = [float(np.hypot(*(corners[(i + 1) % 4] - corners[i]))) for i in range(4)]
     longer = max(lengths[0] + lengths[2], lengths[1] + lengths[3]) / 2
-    if longer < 60:
+    if longer < 60 or not is_convex(corners):
         return corners
     k = _CANVAS / longer
     w, h = round((lengths[0] + lengths[2]) / 2 * k), round((lengths[1] + lengths[3]) / 2 * k)
+    if min(w, h) < 0.25 * _CANVAS:  # no card's outline
+        return corners
     m = round((BAND_REACH + 0.02) * _CANVAS)
     target = np.array([[m, m], [m + w, m], [m + w, m + h], [m, m + h]], np.float32)
     to_canvas = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
