@@ -106,7 +106,9 @@ def _document_side(recto: ImageSource, verso: ImageSource, tilted: ImageSource, 
     checks = _prefixed("document", doc.checks)
     sections["document"] = doc.to_dict()
     recto_card = doc.crops.get("recto/rectified")
-    with_mrz = mrz_photo(doc.locations)  # the CNIe's verso, the old card's recto
+    verso_card = doc.crops.get("verso/rectified")
+    # the side whose layout carries the MRZ (the CNIe's verso, the old card's recto), else the verso as photographed
+    with_mrz = mrz_photo(doc.locations) or (None if verso_card is None else ("verso", verso_card))
     if with_mrz is None:
         checks.append(Check("cross.mrz", False, "mrz_not_found",
                             evidence={"why": "no card side carrying an MRZ was found"}))
