@@ -345,11 +345,13 @@ def _line_quads(lines: list[tuple[np.ndarray, np.ndarray, float]], size: tuple[i
 
 
 def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int = 6,
-               sensitive: bool = False, line_quads: bool = True) -> list[Quad]:
+               sensitive: bool = False, line_quads: bool = True, lines_only: bool = False) -> list[Quad]:
     """Card candidates in ``rgb`` (search resolution), best first.
 
     ``sensitive`` lowers the edge thresholds (a white card on white paper):
-    the second attempt when the first finds nothing.
+    the second attempt when the first finds nothing. Quads from long straight
+    edge lines are added when ``line_quads`` and no closed outline is a
+    confident card; ``lines_only``: only those, whatever the closed outlines.
     """
     h, w = rgb.shape[:2]
     edges, grad, gx, gy = _edge_maps(rgb, sensitive)
@@ -360,11 +362,13 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
     found: list[Quad] = []
     seen: set[tuple[int, ...]] = set()  # candidates already scored, by corners on a 4-pixel grid
     line_contours: list[np.ndarray] = []
-    for closing in (1, 2):
+    for closing in (1,) if lines_only else (1, 2):
         work = cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=closing)
         contours, _ = cv2.findContours(work, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         if closing == 1:
             line_contours = list(contours)
+        if lines_only:
+            continue
         for cnt in contours:
             hull = cv2.convexHull(cnt)
             area = cv2.contourArea(hull)
@@ -395,7 +399,8 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
     # a small confident quad may be a strip of a ruled sheet while the card's outline merged with the sheet's
     confident = any(q.support >= 0.9 and q.aspect_error <= 0.06 and q.area_fraction >= cfg.small_card_area
                     for q in found)
-    from_lines = [] if confident or not line_quads else _line_quads(_contour_lines(line_contours, (w, h)), (w, h))
+    wanted = lines_only or (line_quads and not confident)
+    from_lines = _line_quads(_contour_lines(line_contours, (w, h)), (w, h)) if wanted else []
     for q in from_lines:
         key = tuple(np.round(q / 4).astype(int).ravel())
         if key in seen:
@@ -671,18 +676,19 @@ def _prefer_nested_card(small: np.ndarray, best: Quad, quads: list[Quad], cfg: D
     return best
 
 
-def _pick_by_content(small: np.ndarray, quads: list[Quad]) -> Quad:
-    """Among close candidates, the one whose content looks most like a known card (then the larger)."""
+def _pick_by_content(small: np.ndarray, quads: list[Quad]) -> tuple[Quad, float]:
+    """Among close candidates, the one whose content looks most like a known card (then the larger), with the
+    classifier's score for it (0 for no known card)."""
     from idverify.document.side import classify_card
 
-    best, best_key = quads[0], -1e9
+    best, best_key, best_read = quads[0], -1e9, 0.0
     for q in quads:
         verdict = classify_card(warp_card(small, q.corners, (512, round(512 / ID1_ASPECT))))
-        known = verdict.card_type is not None
-        key = q.score + (0.6 * verdict.score if known else 0.0) + 0.3 * math.sqrt(q.area_fraction)
+        read = verdict.score if verdict.card_type is not None else 0.0
+        key = q.score + 0.6 * read + 0.3 * math.sqrt(q.area_fraction)
         if key > best_key:
-            best, best_key = q, key
-    return best
+            best, best_key, best_read = q, key, read
+    return best, best_read
 
 
 # ------------------------------------------------------------------------------------- public
@@ -717,8 +723,7 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     coarse = dataclasses.replace(cfg, min_area_fraction=max(cfg.min_area_fraction, cfg.small_card_area))
     first = _locate_once(source, coarse, classify, min_source_width)
     lost = first.reason in ("card_not_found", "card_too_small")
-    unnamed = classify and first.found and (first.card_type is None or f"{first.card_type}/{first.side}"
-                                            == BY_ELIMINATION)  # a blank quad (a sheet) reads so too
+    unnamed = classify and first.found and _unnamed(first)  # a blank quad (a sheet) reads so too
     if not (lost or unnamed or first.full_frame or first.reason == "card_cut_off"):
         return first
     finer = dataclasses.replace(cfg, search_side=cfg.small_card_search_side,
@@ -731,8 +736,21 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     if again.found and named and (not first.found or (first.full_frame and not again.full_frame)
                                   or again.area_fraction < cfg.small_card_area
                                   or _overlap(first.corners, again.corners) >= 0.9):
+        if classify and first.reason == "card_too_small" and first.area_fraction >= cfg.min_area_fraction \
+                and _unnamed(again):
+            # the first search turned its card down for its size alone, and the finer one names none (a card's
+            # faint edge over a sheet may not close at that size, and the sheet is read by elimination): the
+            # first size again, down to the smallest card, wins with a card it names
+            near = _locate_once(source, cfg, classify, min_source_width)
+            if near.found and not _unnamed(near):
+                return near
         return again
     return first
+
+
+def _unnamed(loc: CardLocation) -> bool:
+    """No card type read, or only by elimination (the old card's verso: a blank sheet reads so too)."""
+    return loc.card_type is None or f"{loc.card_type}/{loc.side}" == BY_ELIMINATION
 
 
 def _overlap(a: np.ndarray | None, b: np.ndarray | None) -> float:
@@ -800,7 +818,16 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     gmag = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
     best = good[0]
     if len(good) > 1 and classify and (by_content or good[1].score >= best.score - 0.35):
-        best = _pick_by_content(small, good[:5 if by_content else 3])
+        best, read = _pick_by_content(small, good[:5 if by_content else 3])
+        if read < cfg.sure_side_score:
+            # close candidates, none read surely as a card: the card's outline may have merged with what it lies
+            # on (a sheet's edge closing the contour); its four straight edges still make a quad of lines
+            lined = [q for q in find_quads(small, cfg, lines_only=True) if q.support >= cfg.min_edge_support
+                     and q.aspect_error <= cfg.max_aspect_error and not q.touches_border]
+            if lined:
+                other, other_read = _pick_by_content(small, [best, *lined[:3]])
+                if other_read >= cfg.sure_side_score:
+                    best = other
     if classify and len(good) > 1:
         best = _prefer_nested_card(small, best, good, cfg)
     corners_dec = refine_outline(pix, best.corners / s, gmag, s)
