@@ -268,6 +268,7 @@ class DocumentConfig:
     min_edge_support: float = 0.6  # mean fraction of the quad's sides lying on aligned image edges
     resensitive_support: float = 0.97  # best edge support below which low-threshold edges are searched too
     sure_side_score: float = 0.75  # the content pick reads a candidate this surely as a card, or looks further
+    outlined_support: float = 0.9  # edge support of a card's whole outline (every side on an edge)
     nested_edge_ratio: float = 0.5  # outline beyond a nested card this much fainter than the card's edge: card + sheet
     nested_min_area: float = 0.5  # smallest nested candidate considered, as a share of the outer one's area
     max_aspect_error: float = 0.14  # |log(aspect / card aspect)| (+ the focal cost below)
@@ -319,7 +320,8 @@ class DocumentConfig:
                           "match_features", "match_ratio", "match_ransac_px", "match_min_inliers", "max_ecc_shift")
         _require_fraction(self, "min_edge_support", "min_area_fraction", "small_card_area", "max_clipped",
                           "max_glare_zone", "max_glare_portrait", "max_glare_fields", "border_margin",
-                          "border_side_support", "nested_edge_ratio", "nested_min_area", "sure_side_score")
+                          "border_side_support", "nested_edge_ratio", "nested_min_area", "sure_side_score",
+                          "outlined_support")
         if self.min_tilt_deg >= self.max_tilt_deg:
             raise UsageError("usage_error", "DocumentConfig.min_tilt_deg must be < max_tilt_deg")
         if self.focal_min_factor >= self.focal_max_factor:

@@ -31,7 +31,7 @@ from PIL import Image
 from idverify.config import DOCUMENT, MEDIA, DocumentConfig
 from idverify.document.layout import CardLayout, CardType, get_layout
 from idverify.document.outline import colour_gradients, is_convex, line_intersection, refine_outline, refine_sides
-from idverify.document.side import BY_ELIMINATION
+from idverify.document.side import BY_ELIMINATION, SideVerdict
 from idverify.media import ImageSource, LoadedImage, load_image, read_source_bytes, sniff_image_format
 
 ID1_ASPECT = 85.60 / 53.98
@@ -676,19 +676,21 @@ def _prefer_nested_card(small: np.ndarray, best: Quad, quads: list[Quad], cfg: D
     return best
 
 
-def _pick_by_content(small: np.ndarray, quads: list[Quad]) -> tuple[Quad, float]:
+def _pick_by_content(small: np.ndarray, quads: list[Quad]) -> tuple[Quad, SideVerdict]:
     """Among close candidates, the one whose content looks most like a known card (then the larger), with the
-    classifier's score for it (0 for no known card)."""
+    classifier's verdict on it."""
     from idverify.document.side import classify_card
 
-    best, best_key, best_read = quads[0], -1e9, 0.0
+    picked: tuple[Quad, SideVerdict] | None = None
+    best_key = -1e9
     for q in quads:
         verdict = classify_card(warp_card(small, q.corners, (512, round(512 / ID1_ASPECT))))
-        read = verdict.score if verdict.card_type is not None else 0.0
-        key = q.score + 0.6 * read + 0.3 * math.sqrt(q.area_fraction)
+        known = verdict.card_type is not None
+        key = q.score + (0.6 * verdict.score if known else 0.0) + 0.3 * math.sqrt(q.area_fraction)
         if key > best_key:
-            best, best_key, best_read = q, key, read
-    return best, best_read
+            picked, best_key = (q, verdict), key
+    assert picked is not None
+    return picked
 
 
 # ------------------------------------------------------------------------------------- public
@@ -818,16 +820,17 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     gmag = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
     best = good[0]
     if len(good) > 1 and classify and (by_content or good[1].score >= best.score - 0.35):
-        best, read = _pick_by_content(small, good[:5 if by_content else 3])
-        if read < cfg.sure_side_score:
+        best, verdict = _pick_by_content(small, good[:5 if by_content else 3])
+        if verdict.confidence < cfg.sure_side_score:
             # close candidates, none read surely as a card: the card's outline may have merged with what it lies
             # on (a sheet's edge closing the contour); its four straight edges still make a quad of lines
             lined = [q for q in find_quads(small, cfg, lines_only=True) if q.support >= cfg.min_edge_support
                      and q.aspect_error <= cfg.max_aspect_error and not q.touches_border]
-            if lined:
-                other, other_read = _pick_by_content(small, [best, *lined[:3]])
-                if other_read >= cfg.sure_side_score:
-                    best = other
+            other, other_verdict = _pick_by_content(small, [best, *lined[:3]]) if lined else (best, verdict)
+            if other_verdict.score >= cfg.sure_side_score:  # named surely (a read by elimination never is)
+                best = other
+            elif good[0].support >= cfg.outlined_support:
+                best = good[0]  # none reads surely: a complete outline decides, not a weak read
     if classify and len(good) > 1:
         best = _prefer_nested_card(small, best, good, cfg)
     corners_dec = refine_outline(pix, best.corners / s, gmag, s)
@@ -868,7 +871,8 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
                                     image=loaded)
         weak = verdict.card_type is None or verdict.score < 0.6  # unknown or doubtful: a scan with an MRZ?
         # a card's whole outline, every side on an edge, that reads as a card: not a zone of a scan
-        outlined = best.support >= 0.9 and verdict.card_type is not None and verdict.confidence >= 0.55
+        outlined = (best.support >= cfg.outlined_support and verdict.card_type is not None
+                    and verdict.confidence >= 0.55)
         if not outlined and ((best.area_fraction < 0.2 and (verdict.card_type is None or verdict.score < 0.9))
                              or weak):
             # the rectangle found may be a zone of a scanned card (its portrait, a frame): try the whole frame
