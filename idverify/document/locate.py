@@ -400,7 +400,9 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
     confident = any(q.support >= 0.9 and q.aspect_error <= 0.06 and q.area_fraction >= cfg.small_card_area
                     for q in found)
     wanted = lines_only or (line_quads and not confident)
-    from_lines = _line_quads(_contour_lines(line_contours, (w, h)), (w, h)) if wanted else []
+    # the look for lines alone takes more of them (a ruled sheet's lines can take the first 14)
+    from_lines = _line_quads(_contour_lines(line_contours, (w, h), max_lines=24 if lines_only else 14),
+                             (w, h)) if wanted else []
     for q in from_lines:
         key = tuple(np.round(q / 4).astype(int).ravel())
         if key in seen:
@@ -825,7 +827,8 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
             # close candidates, none read surely as a card: the card's outline may have merged with what it lies
             # on (a sheet's edge closing the contour); its four straight edges still make a quad of lines
             lined = [q for q in find_quads(small, cfg, lines_only=True) if q.support >= cfg.min_edge_support
-                     and q.aspect_error <= cfg.max_aspect_error and not q.touches_border]
+                     and q.aspect_error <= cfg.max_aspect_error and not q.touches_border
+                     and q.area_fraction >= cfg.min_area_fraction]
             other, other_verdict = _pick_by_content(small, [best, *lined[:3]]) if lined else (best, verdict)
             if other_verdict.score >= cfg.sure_side_score:  # named surely (a read by elimination never is)
                 best = other
