@@ -728,11 +728,20 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     first = _locate_once(source, coarse, classify, min_source_width)
     lost = first.reason in ("card_not_found", "card_too_small")
     unnamed = classify and first.found and _unnamed(first)  # a blank quad (a sheet) reads so too
-    if not (lost or unnamed or first.full_frame or first.reason == "card_cut_off"):
+    # a small card whose outline at this size is not whole may have merged with what lies around it (a
+    # patterned background, a sheet's corner beside an edge): at the finer size its edges part
+    partial = (classify and first.found and not first.full_frame and first.area_fraction < cfg.recheck_area
+               and first.edge_support < cfg.outlined_support)
+    if not (lost or unnamed or partial or first.full_frame or first.reason == "card_cut_off"):
         return first
     finer = dataclasses.replace(cfg, search_side=cfg.small_card_search_side,
                                 decode_side=cfg.decode_side * cfg.small_card_search_side // cfg.search_side)
     again = _locate_once(source, finer, classify, min_source_width, by_content=True)
+    if partial and not unnamed:
+        # only the same card side, outlined whole, over the same place replaces a named card
+        same = (again.found and again.card_type == first.card_type and again.side == first.side
+                and again.edge_support >= cfg.outlined_support and _overlap(first.corners, again.corners) >= 0.5)
+        return again if same else first
     # the finer search wins with a card it can name (or any card, when the first found none); over a quad the
     # first search outlined, only with a small card (the one that search could not consider) or with the same
     # quad, read better
