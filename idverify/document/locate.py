@@ -38,6 +38,7 @@ ID1_ASPECT = 85.60 / 53.98
 CNI_1995_ASPECT = 105.0 / 74.0
 KNOWN_ASPECTS = (ID1_ASPECT, CNI_1995_ASPECT)
 FULL_FRAME_MIN_SIDE = 0.55  # side score for the whole frame to be taken as a scan of the card alone
+EdgeMaps = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # binary edges, gradient magnitude, gx, gy
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -240,7 +241,7 @@ def _side_support(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, thresh: f
     return float(per_side.min()), float(per_side.mean())
 
 
-def _edge_maps(rgb: np.ndarray, sensitive: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _edge_maps(rgb: np.ndarray, sensitive: bool = False) -> EdgeMaps:
     """(binary edges, gradient magnitude, gx, gy) from luminance and chroma (strongest channel per pixel)."""
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
     lab = cv2.GaussianBlur(lab, (5, 5), 0)
@@ -345,16 +346,18 @@ def _line_quads(lines: list[tuple[np.ndarray, np.ndarray, float]], size: tuple[i
 
 
 def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int = 6,
-               sensitive: bool = False, line_quads: bool = True, lines_only: bool = False) -> list[Quad]:
+               sensitive: bool = False, line_quads: bool = True, lines_only: bool = False,
+               maps: EdgeMaps | None = None) -> list[Quad]:
     """Card candidates in ``rgb`` (search resolution), best first.
 
     ``sensitive`` lowers the edge thresholds (a white card on white paper):
     the second attempt when the first finds nothing. Quads from long straight
     edge lines are added when ``line_quads`` and no closed outline is a
     confident card; ``lines_only``: only those, whatever the closed outlines.
+    ``maps``: ``_edge_maps(rgb, sensitive)`` when already computed.
     """
     h, w = rgb.shape[:2]
-    edges, grad, gx, gy = _edge_maps(rgb, sensitive)
+    edges, grad, gx, gy = maps if maps is not None else _edge_maps(rgb, sensitive)
     thresh = 24.0
     img_area = float(w * h)
     default_f = cfg.focal_factor * max(w, h)
@@ -750,10 +753,11 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
                                   or again.area_fraction < cfg.small_card_area
                                   or _overlap(first.corners, again.corners) >= 0.9):
         if classify and first.reason == "card_too_small" and first.area_fraction >= cfg.min_area_fraction \
-                and _unnamed(again):
-            # the first search turned its card down for its size alone, and the finer one names none (a card's
-            # faint edge over a sheet may not close at that size, and the sheet is read by elimination): the
-            # first size again, down to the smallest card, wins with a card it names
+                and _unnamed(again) and again.area_fraction > first.area_fraction \
+                and _overlap(first.corners, again.corners) < 0.5:
+            # the first search turned its card down for its size alone, and the finer one names none over a
+            # larger quad (a card's faint edge over a sheet may not close at that size, and the sheet is read by
+            # elimination): the first size again, down to the smallest card, wins with a card it names
             near = _locate_once(source, cfg, classify, min_source_width)
             if near.found and not _unnamed(near):
                 return near
@@ -797,7 +801,8 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     if s < 1:
         small = cv2.resize(pix, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
     s = small.shape[1] / w
-    quads = find_quads(small, cfg)
+    maps = _edge_maps(small)
+    quads = find_quads(small, cfg, maps=maps)
     good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error
             and not q.touches_border]
     # a faint edge (a white card on a white sheet) may be missing from the first edge map; so may a card's
@@ -835,7 +840,7 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
         if verdict.confidence < cfg.sure_side_score:
             # close candidates, none read surely as a card: the card's outline may have merged with what it lies
             # on (a sheet's edge closing the contour); its four straight edges still make a quad of lines
-            lined = [q for q in find_quads(small, cfg, lines_only=True) if q.support >= cfg.min_edge_support
+            lined = [q for q in find_quads(small, cfg, lines_only=True, maps=maps) if q.support >= cfg.min_edge_support
                      and q.aspect_error <= cfg.max_aspect_error and not q.touches_border
                      and q.area_fraction >= cfg.min_area_fraction]
             other, other_verdict = _pick_by_content(small, [best, *lined[:3]]) if lined else (best, verdict)
