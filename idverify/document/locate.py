@@ -716,7 +716,10 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     the photo is searched again at ``cfg.small_card_search_side`` for a card
     down to ``cfg.min_area_fraction``: a card 15 % of the frame wide has
     edges a few pixels long at the first size, and a larger object (a sheet,
-    a coaster) may have been taken for it.
+    a coaster) may have been taken for it. A named card under
+    ``cfg.recheck_area`` of the frame whose outline is not whole (edge support
+    under ``cfg.outlined_support``) is searched again too, and replaced only
+    by the same card side outlined whole.
 
     Expected failures come back as ``found=False`` with a reason code
     (``card_not_found``, ``card_cut_off``, ``card_too_small``); undecodable
