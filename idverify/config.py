@@ -257,6 +257,7 @@ class DocumentConfig:
     search_side: int = 640  # the card is searched at this size, then refined at decode size
     small_card_area: float = 0.06  # below this share of the frame (or with no card found) the card is searched
     small_card_search_side: int = 1280  # again at this size (decoded larger in proportion)
+    recheck_area: float = 0.15  # ... and when the card found is below this share with an outline not whole
     rectified_width: int = 1011  # rectified cards: 300 dpi for ID-1 (layout.ID1_SIZE_PX)
     min_warp_source_width: float = 520.0  # decode again larger when the card is narrower than this
     focal_factor: float = 0.8  # default focal length / longer image side (phone main camera)
@@ -267,6 +268,8 @@ class DocumentConfig:
     focal_corner_sigma: float = 0.004  # that corner noise, as a fraction of the card width
     min_edge_support: float = 0.6  # mean fraction of the quad's sides lying on aligned image edges
     resensitive_support: float = 0.97  # best edge support below which low-threshold edges are searched too
+    sure_side_score: float = 0.75  # the content pick reads a candidate this surely as a card, or looks further
+    outlined_support: float = 0.9  # edge support of a card's whole outline (every side on an edge)
     nested_edge_ratio: float = 0.5  # outline beyond a nested card this much fainter than the card's edge: card + sheet
     nested_min_area: float = 0.5  # smallest nested candidate considered, as a share of the outer one's area
     max_aspect_error: float = 0.14  # |log(aspect / card aspect)| (+ the focal cost below)
@@ -318,7 +321,8 @@ class DocumentConfig:
                           "match_features", "match_ratio", "match_ransac_px", "match_min_inliers", "max_ecc_shift")
         _require_fraction(self, "min_edge_support", "min_area_fraction", "small_card_area", "max_clipped",
                           "max_glare_zone", "max_glare_portrait", "max_glare_fields", "border_margin",
-                          "border_side_support", "nested_edge_ratio", "nested_min_area")
+                          "border_side_support", "nested_edge_ratio", "nested_min_area", "sure_side_score",
+                          "outlined_support", "recheck_area")
         if self.min_tilt_deg >= self.max_tilt_deg:
             raise UsageError("usage_error", "DocumentConfig.min_tilt_deg must be < max_tilt_deg")
         if self.focal_min_factor >= self.focal_max_factor:

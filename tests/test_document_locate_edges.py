@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from idverify.document.locate import _triple, locate_card, rectangle_aspect
+from idverify.document.locate import CardLocation, _triple, _unnamed, find_quads, locate_card, rectangle_aspect
 from idverify.document.outline import polish_in_crop
 
 
@@ -103,3 +103,24 @@ def test_card_lying_across_a_sheet_is_not_merged_with_it() -> None:
     width = float(np.linalg.norm(truth[1] - truth[0]))
     # the union was 24 % off; the card's edge over the white sheet is still 3 % off after the polish
     assert float(np.max(np.linalg.norm(loc.corners - truth, axis=1))) / width < 0.05
+
+
+def test_quads_of_lines_alone_outline_a_card_lying_on_a_sheet() -> None:
+    """The look for line quads (when no candidate reads surely) outlines the card from its four straight edges alone,
+    whatever the closed contours (which can merge the card with the sheet under it)."""
+    img = np.full((480, 640, 3), 70, np.uint8)
+    cv2.fillPoly(img, [np.array([[30, 120], [200, 100], [230, 420], [60, 440]], np.int32)], (248, 248, 244))
+    card = np.array([[140, 130], [540, 130], [540, 382], [140, 382]], np.float64)
+    cv2.fillPoly(img, [card.astype(np.int32)], (200, 206, 218))  # its edge over the sheet fainter than the sheet's
+    img = cv2.GaussianBlur(img, (3, 3), 0)
+    quads = find_quads(img, lines_only=True, max_quads=12)
+    assert quads
+    width = float(np.linalg.norm(card[1] - card[0]))
+    best = min(float(np.max(np.linalg.norm(q.corners - card, axis=1))) for q in quads) / width
+    assert best < 0.02
+
+
+def test_a_read_by_elimination_names_no_card() -> None:
+    assert _unnamed(CardLocation(True, None, card_type="cni_1995", side="verso"))
+    assert _unnamed(CardLocation(True, None))
+    assert not _unnamed(CardLocation(True, None, card_type="cni_1995", side="recto"))

@@ -31,13 +31,14 @@ from PIL import Image
 from idverify.config import DOCUMENT, MEDIA, DocumentConfig
 from idverify.document.layout import CardLayout, CardType, get_layout
 from idverify.document.outline import colour_gradients, is_convex, line_intersection, refine_outline, refine_sides
-from idverify.document.side import BY_ELIMINATION
+from idverify.document.side import BY_ELIMINATION, SideVerdict
 from idverify.media import ImageSource, LoadedImage, load_image, read_source_bytes, sniff_image_format
 
 ID1_ASPECT = 85.60 / 53.98
 CNI_1995_ASPECT = 105.0 / 74.0
 KNOWN_ASPECTS = (ID1_ASPECT, CNI_1995_ASPECT)
 FULL_FRAME_MIN_SIDE = 0.55  # side score for the whole frame to be taken as a scan of the card alone
+EdgeMaps = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # binary edges, gradient magnitude, gx, gy
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -240,7 +241,7 @@ def _side_support(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, thresh: f
     return float(per_side.min()), float(per_side.mean())
 
 
-def _edge_maps(rgb: np.ndarray, sensitive: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _edge_maps(rgb: np.ndarray, sensitive: bool = False) -> EdgeMaps:
     """(binary edges, gradient magnitude, gx, gy) from luminance and chroma (strongest channel per pixel)."""
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
     lab = cv2.GaussianBlur(lab, (5, 5), 0)
@@ -345,14 +346,18 @@ def _line_quads(lines: list[tuple[np.ndarray, np.ndarray, float]], size: tuple[i
 
 
 def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int = 6,
-               sensitive: bool = False, line_quads: bool = True) -> list[Quad]:
+               sensitive: bool = False, line_quads: bool = True, lines_only: bool = False,
+               maps: EdgeMaps | None = None) -> list[Quad]:
     """Card candidates in ``rgb`` (search resolution), best first.
 
     ``sensitive`` lowers the edge thresholds (a white card on white paper):
-    the second attempt when the first finds nothing.
+    the second attempt when the first finds nothing. Quads from long straight
+    edge lines are added when ``line_quads`` and no closed outline is a
+    confident card; ``lines_only``: only those, whatever the closed outlines.
+    ``maps``: ``_edge_maps(rgb, sensitive)`` when already computed.
     """
     h, w = rgb.shape[:2]
-    edges, grad, gx, gy = _edge_maps(rgb, sensitive)
+    edges, grad, gx, gy = maps if maps is not None else _edge_maps(rgb, sensitive)
     thresh = 24.0
     img_area = float(w * h)
     default_f = cfg.focal_factor * max(w, h)
@@ -360,11 +365,13 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
     found: list[Quad] = []
     seen: set[tuple[int, ...]] = set()  # candidates already scored, by corners on a 4-pixel grid
     line_contours: list[np.ndarray] = []
-    for closing in (1, 2):
+    for closing in (1,) if lines_only else (1, 2):
         work = cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=closing)
         contours, _ = cv2.findContours(work, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         if closing == 1:
             line_contours = list(contours)
+        if lines_only:
+            continue
         for cnt in contours:
             hull = cv2.convexHull(cnt)
             area = cv2.contourArea(hull)
@@ -395,7 +402,10 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
     # a small confident quad may be a strip of a ruled sheet while the card's outline merged with the sheet's
     confident = any(q.support >= 0.9 and q.aspect_error <= 0.06 and q.area_fraction >= cfg.small_card_area
                     for q in found)
-    from_lines = [] if confident or not line_quads else _line_quads(_contour_lines(line_contours, (w, h)), (w, h))
+    wanted = lines_only or (line_quads and not confident)
+    # the look for lines alone takes more of them (a ruled sheet's lines can take the first 14)
+    from_lines = _line_quads(_contour_lines(line_contours, (w, h), max_lines=24 if lines_only else 14),
+                             (w, h)) if wanted else []
     for q in from_lines:
         key = tuple(np.round(q / 4).astype(int).ravel())
         if key in seen:
@@ -671,18 +681,21 @@ def _prefer_nested_card(small: np.ndarray, best: Quad, quads: list[Quad], cfg: D
     return best
 
 
-def _pick_by_content(small: np.ndarray, quads: list[Quad]) -> Quad:
-    """Among close candidates, the one whose content looks most like a known card (then the larger)."""
+def _pick_by_content(small: np.ndarray, quads: list[Quad]) -> tuple[Quad, SideVerdict]:
+    """Among close candidates, the one whose content looks most like a known card (then the larger), with the
+    classifier's verdict on it."""
     from idverify.document.side import classify_card
 
-    best, best_key = quads[0], -1e9
+    picked: tuple[Quad, SideVerdict] | None = None
+    best_key = -1e9
     for q in quads:
         verdict = classify_card(warp_card(small, q.corners, (512, round(512 / ID1_ASPECT))))
         known = verdict.card_type is not None
         key = q.score + (0.6 * verdict.score if known else 0.0) + 0.3 * math.sqrt(q.area_fraction)
         if key > best_key:
-            best, best_key = q, key
-    return best
+            picked, best_key = (q, verdict), key
+    assert picked is not None
+    return picked
 
 
 # ------------------------------------------------------------------------------------- public
@@ -703,7 +716,10 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     the photo is searched again at ``cfg.small_card_search_side`` for a card
     down to ``cfg.min_area_fraction``: a card 15 % of the frame wide has
     edges a few pixels long at the first size, and a larger object (a sheet,
-    a coaster) may have been taken for it.
+    a coaster) may have been taken for it. A named card under
+    ``cfg.recheck_area`` of the frame whose outline is not whole (edge support
+    under ``cfg.outlined_support``) is searched again too, and replaced only
+    by the same card side outlined whole.
 
     Expected failures come back as ``found=False`` with a reason code
     (``card_not_found``, ``card_cut_off``, ``card_too_small``); undecodable
@@ -717,13 +733,21 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     coarse = dataclasses.replace(cfg, min_area_fraction=max(cfg.min_area_fraction, cfg.small_card_area))
     first = _locate_once(source, coarse, classify, min_source_width)
     lost = first.reason in ("card_not_found", "card_too_small")
-    unnamed = classify and first.found and (first.card_type is None or f"{first.card_type}/{first.side}"
-                                            == BY_ELIMINATION)  # a blank quad (a sheet) reads so too
-    if not (lost or unnamed or first.full_frame or first.reason == "card_cut_off"):
+    unnamed = classify and first.found and _unnamed(first)  # a blank quad (a sheet) reads so too
+    # a small card whose outline at this size is not whole may have merged with what lies around it (a
+    # patterned background, a sheet's corner beside an edge): at the finer size its edges part
+    partial = (classify and first.found and not first.full_frame and first.area_fraction < cfg.recheck_area
+               and first.edge_support < cfg.outlined_support)
+    if not (lost or unnamed or partial or first.full_frame or first.reason == "card_cut_off"):
         return first
     finer = dataclasses.replace(cfg, search_side=cfg.small_card_search_side,
                                 decode_side=cfg.decode_side * cfg.small_card_search_side // cfg.search_side)
     again = _locate_once(source, finer, classify, min_source_width, by_content=True)
+    if partial and not unnamed:
+        # only the same card side, outlined whole, over the same place replaces a named card
+        same = (again.found and again.card_type == first.card_type and again.side == first.side
+                and again.edge_support >= cfg.outlined_support and _overlap(first.corners, again.corners) >= 0.5)
+        return again if same else first
     # the finer search wins with a card it can name (or any card, when the first found none); over a quad the
     # first search outlined, only with a small card (the one that search could not consider) or with the same
     # quad, read better
@@ -731,8 +755,22 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     if again.found and named and (not first.found or (first.full_frame and not again.full_frame)
                                   or again.area_fraction < cfg.small_card_area
                                   or _overlap(first.corners, again.corners) >= 0.9):
+        if classify and first.reason == "card_too_small" and first.area_fraction >= cfg.min_area_fraction \
+                and _unnamed(again) and again.area_fraction > first.area_fraction \
+                and _overlap(first.corners, again.corners) < 0.5:
+            # the first search turned its card down for its size alone, and the finer one names none over a
+            # larger quad (a card's faint edge over a sheet may not close at that size, and the sheet is read by
+            # elimination): the first size again, down to the smallest card, wins with a card it names
+            near = _locate_once(source, cfg, classify, min_source_width)
+            if near.found and not _unnamed(near):
+                return near
         return again
     return first
+
+
+def _unnamed(loc: CardLocation) -> bool:
+    """No card type read, or only by elimination (the old card's verso: a blank sheet reads so too)."""
+    return loc.card_type is None or f"{loc.card_type}/{loc.side}" == BY_ELIMINATION
 
 
 def _overlap(a: np.ndarray | None, b: np.ndarray | None) -> float:
@@ -766,7 +804,8 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     if s < 1:
         small = cv2.resize(pix, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
     s = small.shape[1] / w
-    quads = find_quads(small, cfg)
+    maps = _edge_maps(small)
+    quads = find_quads(small, cfg, maps=maps)
     good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error
             and not q.touches_border]
     # a faint edge (a white card on a white sheet) may be missing from the first edge map; so may a card's
@@ -800,7 +839,18 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     gmag = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
     best = good[0]
     if len(good) > 1 and classify and (by_content or good[1].score >= best.score - 0.35):
-        best = _pick_by_content(small, good[:5 if by_content else 3])
+        best, verdict = _pick_by_content(small, good[:5 if by_content else 3])
+        if verdict.confidence < cfg.sure_side_score:
+            # close candidates, none read surely as a card: the card's outline may have merged with what it lies
+            # on (a sheet's edge closing the contour); its four straight edges still make a quad of lines
+            lined = [q for q in find_quads(small, cfg, lines_only=True, maps=maps) if q.support >= cfg.min_edge_support
+                     and q.aspect_error <= cfg.max_aspect_error and not q.touches_border
+                     and q.area_fraction >= cfg.min_area_fraction]
+            other, other_verdict = _pick_by_content(small, [best, *lined[:3]]) if lined else (best, verdict)
+            if other_verdict.score >= cfg.sure_side_score:  # named surely (a read by elimination never is)
+                best = other
+            elif good[0].support >= cfg.outlined_support:
+                best = good[0]  # none reads surely: a complete outline decides, not a weak read
     if classify and len(good) > 1:
         best = _prefer_nested_card(small, best, good, cfg)
     corners_dec = refine_outline(pix, best.corners / s, gmag, s)
@@ -841,7 +891,8 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
                                     image=loaded)
         weak = verdict.card_type is None or verdict.score < 0.6  # unknown or doubtful: a scan with an MRZ?
         # a card's whole outline, every side on an edge, that reads as a card: not a zone of a scan
-        outlined = best.support >= 0.9 and verdict.card_type is not None and verdict.confidence >= 0.55
+        outlined = (best.support >= cfg.outlined_support and verdict.card_type is not None
+                    and verdict.confidence >= 0.55)
         if not outlined and ((best.area_fraction < 0.2 and (verdict.card_type is None or verdict.score < 0.9))
                              or weak):
             # the rectangle found may be a zone of a scanned card (its portrait, a frame): try the whole frame
