@@ -293,20 +293,15 @@ def polish_in_crop(rgb: np.ndarray, corners: np.ndarray, window: float) -> np.nd
 
 def refine_outline(pix: np.ndarray, corners_dec: np.ndarray, gmag: np.ndarray, s: float) -> np.ndarray:
     """Corners found at search scale ``s`` refined on the decode: strongest gradient per side, straight-edge
-    polish (again when it moved a side far), then past a printed band to the card's edge."""
+    polish, then past a printed band to the card's edge."""
     refined = refine_sides(corners_dec, gmag, search=max(3.0, 1.5 / s))
     if refined is not None and is_convex(refined) and np.max(np.abs(refined - corners_dec)) < 4 / s:
         corners_dec = refined
     span = max(float(np.hypot(*(corners_dec[1] - corners_dec[0]))), float(np.hypot(*(corners_dec[3] - corners_dec[0]))))
     window = max(4.0, 0.04 * span)
-    for _ in range(2):  # a side moved far was partly outside the window: polished again around where it went
-        polished = polish_in_crop(pix, corners_dec, window)
-        if polished is None or not is_convex(polished) or np.max(np.abs(polished - corners_dec)) >= 2.5 * window:
-            break
-        moved = float(np.max(np.linalg.norm(polished - corners_dec, axis=1)))
+    polished = polish_in_crop(pix, corners_dec, window)
+    if polished is not None and is_convex(polished) and np.max(np.abs(polished - corners_dec)) < 2.5 * window:
         corners_dec = polished
-        if moved < 0.5 * window:
-            break
     extended = extend_to_card_edge(pix, corners_dec)
     if extended is not corners_dec and is_convex(extended):
         settled = refine_sides(extended, gmag, search=max(3.0, 1.5 / s))
