@@ -115,7 +115,7 @@ def eval_location(items: list[dict[str, Any]]) -> dict[str, Any]:
         if loc.corners is not None and loc.found:
             width = float(np.linalg.norm(it["corners"][1] - it["corners"][0]))
             err = float(np.max(np.linalg.norm(loc.corners - it["corners"], axis=1))) / width
-        label = f"{loc.card_type}/{loc.side}" if loc.card_type else "unknown"
+        label = loc.label
         good = err is not None and err < 0.02
         ok += good
         right += label == it["label"]
@@ -300,7 +300,7 @@ def eval_real(data: Path) -> dict[str, Any]:
         mrz = "-"
         try:
             loc = locate_card(data / row["path"], min_source_width=0)
-            got = f"{loc.card_type}/{loc.side}" if loc.card_type else "unknown"
+            got = loc.label
             note = loc.reason or ("full frame" if loc.full_frame else "")
             if got != "unknown":
                 mrz = _mrz_verdict(data / row["path"])

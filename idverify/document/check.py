@@ -153,8 +153,7 @@ def _side_checks(locs: Mapping[str, CardLocation | None], cfg: DocumentConfig) -
         loc = locs.get(photo)
         if loc is None or loc.rectified is None:
             continue
-        label = "unknown" if loc.card_type is None else f"{loc.card_type}/{loc.side}"
-        ev = {"crop": f"{photo}/rectified", "label": label, "rotated_180": loc.rotated_180}
+        ev = {"crop": f"{photo}/rectified", "label": loc.label, "rotated_180": loc.rotated_180}
         if loc.card_type is None or loc.side is None:
             checks.append(Check(f"{photo}.side", False, "unknown_document", score=round(loc.side_score, 3),
                                 threshold=cfg.min_side_score, evidence=ev))
@@ -308,12 +307,12 @@ def check_document(recto: ImageSource | None = None, verso: ImageSource | None =
     if read_fields:
         fields, note, read_on = _read_fields(locs)
         details.update(note)
-        loc_read = None if read_on is None else locs.get(read_on)
-        mrz_check = None if loc_read is None else mrz_document_check(
-            read_on or "", loc_read.card_type, valid=bool(fields.get("mrz_valid")),
-            mrz_format=fields.get("mrz_format"), issuing_state=fields.get("issuing_state"))
-        if mrz_check is not None:
-            checks.append(mrz_check)
+        if read_on is not None:
+            mrz_check = mrz_document_check(read_on, getattr(locs[read_on], "card_type", None),
+                                           valid=bool(fields.get("mrz_valid")), mrz_format=fields.get("mrz_format"),
+                                           issuing_state=fields.get("issuing_state"))
+            if mrz_check is not None:
+                checks.append(mrz_check)
     else:
         details["ocr"] = "skipped (read_fields=False)"
     if tilt is not None:

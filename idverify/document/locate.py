@@ -31,7 +31,7 @@ from PIL import Image
 from idverify.config import DOCUMENT, MEDIA, DocumentConfig
 from idverify.document.layout import CardLayout, CardType, get_layout
 from idverify.document.outline import colour_gradients, is_convex, line_intersection, refine_outline, refine_sides
-from idverify.document.side import BY_ELIMINATION, SideVerdict
+from idverify.document.side import BY_ELIMINATION, UNKNOWN, SideVerdict
 from idverify.media import ImageSource, LoadedImage, load_image, read_source_bytes, sniff_image_format
 
 ID1_ASPECT = 85.60 / 53.98
@@ -87,6 +87,11 @@ class CardLocation:
     edge_support: float = 0.0  # share of the outline's sides on aligned edges (of the best candidate if not found)
     matched: bool = False  # located by the content of the same card in another photo (match.locate_like)
     match_inliers: int = 0  # keypoints consistent with that match
+
+    @property
+    def label(self) -> str:
+        """``type/side`` as read (:attr:`idverify.document.side.SideVerdict.label`), ``unknown`` when not."""
+        return UNKNOWN if self.card_type is None else f"{self.card_type}/{self.side}"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -511,6 +516,21 @@ def find_cut_off(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT) -> tuple[np.nd
 # ------------------------------------------------------------------------------------- warping
 
 
+def card_width(corners: np.ndarray, aspect: float) -> float:
+    """The card's physical resolution in ``corners``' pixels: its width, or its height times ``aspect`` (width /
+    height) when it is seen tilted sideways."""
+    return max(float(np.hypot(*(corners[1] - corners[0])) + np.hypot(*(corners[2] - corners[3]))) / 2,
+               float(np.hypot(*(corners[3] - corners[0])) + np.hypot(*(corners[2] - corners[1]))) / 2 * aspect)
+
+
+def runs_off_frame(corners: np.ndarray, size: tuple[int, int], cfg: DocumentConfig = DOCUMENT) -> bool:
+    """Whether a corner lies beyond the frame of ``size`` = (w, h) by more than ``cfg.border_margin`` of it."""
+    w, h = size
+    margin = cfg.border_margin * max(w, h)
+    return bool(np.any(corners[:, 0] < -margin) or np.any(corners[:, 1] < -margin)
+                or np.any(corners[:, 0] > w - 1 + margin) or np.any(corners[:, 1] > h - 1 + margin))
+
+
 def warp_card(rgb: np.ndarray, corners: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """The card between ``corners`` (TL, TR, BR, BL, in ``rgb`` pixels) warped to ``size`` = (w, h)."""
     w, h = size
@@ -770,7 +790,7 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
 
 def _unnamed(loc: CardLocation) -> bool:
     """No card type read, or only by elimination (the old card's verso: a blank sheet reads so too)."""
-    return loc.card_type is None or f"{loc.card_type}/{loc.side}" == BY_ELIMINATION
+    return loc.card_type is None or loc.label == BY_ELIMINATION
 
 
 def _overlap(a: np.ndarray | None, b: np.ndarray | None) -> float:
@@ -855,16 +875,11 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
         best = _prefer_nested_card(small, best, good, cfg)
     corners_dec = refine_outline(pix, best.corners / s, gmag, s)
     corners = corners_dec * (1.0 / loaded.scale)
-    # the card's physical resolution: its width, or its height times the aspect when tilted sideways
-    card_w = max(float(np.hypot(*(corners[1] - corners[0])) + np.hypot(*(corners[2] - corners[3]))) / 2,
-                 float(np.hypot(*(corners[3] - corners[0])) + np.hypot(*(corners[2] - corners[1]))) / 2
-                 * (best.aspect if best.aspect > 0 else ID1_ASPECT))
+    card_w = card_width(corners, best.aspect if best.aspect > 0 else ID1_ASPECT)
     base = CardLocation(False, None, corners=corners, score=best.score, edge_support=best.support,
                         aspect=best.aspect, image_size=(ow, oh),
                         card_width_px=card_w, area_fraction=best.area_fraction, image=loaded)
-    margin = cfg.border_margin * max(ow, oh)
-    if best.touches_border or (np.any(corners[:, 0] < -margin) or np.any(corners[:, 1] < -margin)
-            or np.any(corners[:, 0] > ow - 1 + margin) or np.any(corners[:, 1] > oh - 1 + margin)):
+    if best.touches_border or runs_off_frame(corners, (ow, oh), cfg):
         return dataclasses.replace(base, reason="card_cut_off")
     if best.area_fraction < cfg.min_area_fraction or card_w < cfg.min_card_px:
         scan = _full_frame(loaded, cfg) if classify else None
@@ -911,5 +926,6 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     return dataclasses.replace(base, found=True, rectified=rect, image=work)
 
 
-__all__ = ["FULL_FRAME_MIN_SIDE", "CardLocation", "Quad", "aspects_over_focals", "find_quads", "focal_prior",
-           "layout_for", "locate_card", "order_corners", "rectangle_aspect", "rectified_size", "warp_card"]
+__all__ = ["FULL_FRAME_MIN_SIDE", "CardLocation", "Quad", "aspects_over_focals", "card_width", "find_quads",
+           "focal_prior", "layout_for", "locate_card", "order_corners", "rectangle_aspect", "rectified_size",
+           "runs_off_frame", "warp_card"]

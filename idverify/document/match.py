@@ -25,7 +25,14 @@ import cv2
 import numpy as np
 
 from idverify.config import DOCUMENT, DocumentConfig
-from idverify.document.locate import CardLocation, aspects_over_focals, focal_prior, warp_card
+from idverify.document.locate import (
+    CardLocation,
+    aspects_over_focals,
+    card_width,
+    focal_prior,
+    runs_off_frame,
+    warp_card,
+)
 from idverify.document.outline import is_convex
 
 
@@ -112,12 +119,9 @@ def locate_like(reference: CardLocation, photo: CardLocation, cfg: DocumentConfi
     ow, oh = work.original_size
     area = abs(float(cv2.contourArea(corners.astype(np.float32)))) / float(ow * oh)
     rh, rw = reference.rectified.shape[:2]
-    card_w = max(float(np.hypot(*(corners[1] - corners[0])) + np.hypot(*(corners[2] - corners[3]))) / 2,
-                 float(np.hypot(*(corners[3] - corners[0])) + np.hypot(*(corners[2] - corners[1]))) / 2 * rw / rh)
-    margin = cfg.border_margin * max(ow, oh)
+    card_w = card_width(corners, rw / rh)
     reason = None
-    if (np.any(corners[:, 0] < -margin) or np.any(corners[:, 1] < -margin) or np.any(corners[:, 0] > ow - 1 + margin)
-            or np.any(corners[:, 1] > oh - 1 + margin)):
+    if runs_off_frame(corners, (ow, oh), cfg):
         reason = "card_cut_off"
     elif area < cfg.min_area_fraction:
         reason = "card_too_small"

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 
 import cv2
 import numpy as np
@@ -281,7 +282,11 @@ class _Aligned:
     aligned: np.ndarray
     valid: np.ndarray
     same: float
-    evidence: dict[str, object]
+    evidence: Mapping[str, object]
+
+    def noted(self, **evidence: object) -> _Aligned:
+        """The same alignment with more evidence."""
+        return dataclasses.replace(self, evidence={**self.evidence, **evidence})
 
 
 def _align(fr: np.ndarray, tr: np.ndarray, layout: CardLayout | None, cfg: DocumentConfig) -> _Aligned:
@@ -325,28 +330,26 @@ def check_tilt(flat: CardLocation | ImageSource, tilted: CardLocation | ImageSou
         tilted = locate_card(tilted, cfg=cfg, min_source_width=0)
     if layout is None:
         layout = layout_for(flat.card_type, flat.side)
-    flat_ok = flat.found and flat.rectified is not None
-    tilted_ok = tilted.found and tilted.rectified is not None
-    outlined = tilted
+    flat_card = flat.rectified if flat.found else None
+    outlined, outlined_card = tilted, tilted.rectified if tilted.found else None
     best: _Aligned | None = None
-    if flat_ok and tilted_ok:
-        best = _align(flat.rectified, tilted.rectified, layout, cfg)  # type: ignore[arg-type]
-    if flat_ok and (best is None or best.same < cfg.min_same_card):
+    if flat_card is not None and outlined_card is not None:
+        best = _align(flat_card, outlined_card, layout, cfg)
+    if flat_card is not None and (best is None or best.same < cfg.min_same_card):
         moved = locate_like(flat, tilted, cfg)
         if moved is not None and moved.found and moved.rectified is not None:
-            again = _align(flat.rectified, moved.rectified, layout, cfg)  # type: ignore[arg-type]
+            again = _align(flat_card, moved.rectified, layout, cfg)
             if best is None or again.same > best.same:
-                best, tilted = again, moved
-                best.evidence.update(matched="tilted", match_inliers=moved.match_inliers)
-    if tilted_ok and (best is None or best.same < cfg.min_same_card):
+                best, tilted = again.noted(matched="tilted", match_inliers=moved.match_inliers), moved
+    if outlined_card is not None and (best is None or best.same < cfg.min_same_card):
         # the other way round, from the tilted card as its outline gave it (not as matched on a wrong flat card)
         moved_flat = locate_like(outlined, flat, cfg)
         if moved_flat is not None and moved_flat.found and moved_flat.rectified is not None:
             lay = layout_for(moved_flat.card_type, moved_flat.side)
-            again = _align(moved_flat.rectified, outlined.rectified, lay, cfg)  # type: ignore[arg-type]
+            again = _align(moved_flat.rectified, outlined_card, lay, cfg)
             if best is None or again.same > best.same:
-                best, flat, tilted, layout = again, moved_flat, outlined, lay
-                best.evidence.update(matched="flat", match_inliers=moved_flat.match_inliers)
+                best = again.noted(matched="flat", match_inliers=moved_flat.match_inliers)
+                flat, tilted, layout = moved_flat, outlined, lay
     if best is None or flat.rectified is None or tilted.rectified is None:
         c = Check("tilt_same_card", False, "card_not_found", evidence={"crop": "tilted/rectified"})
         return TiltResult((c,), None, None, None, tilted=tilted, flat=flat)
