@@ -31,6 +31,7 @@ from PIL import Image
 from idverify.config import DOCUMENT, MEDIA, DocumentConfig
 from idverify.document.layout import CardLayout, CardType, get_layout
 from idverify.document.outline import colour_gradients, is_convex, line_intersection, refine_outline, refine_sides
+from idverify.document.print_seeds import print_seeded_outlines
 from idverify.document.side import BY_ELIMINATION, UNKNOWN, SideVerdict
 from idverify.media import ImageSource, LoadedImage, load_image, read_source_bytes, sniff_image_format
 
@@ -38,6 +39,7 @@ ID1_ASPECT = 85.60 / 53.98
 CNI_1995_ASPECT = 105.0 / 74.0
 KNOWN_ASPECTS = (ID1_ASPECT, CNI_1995_ASPECT)
 FULL_FRAME_MIN_SIDE = 0.55  # side score for the whole frame to be taken as a scan of the card alone
+PRINT_SEEDS_KEPT = 4  # print-seeded candidates the content pick also reads, after the search's best
 EdgeMaps = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # binary edges, gradient magnitude, gx, gy
 
 
@@ -701,6 +703,23 @@ def _prefer_nested_card(small: np.ndarray, best: Quad, quads: list[Quad], cfg: D
     return best
 
 
+def _print_seeded(small: np.ndarray, maps: EdgeMaps, cfg: DocumentConfig) -> list[Quad]:
+    """Card candidates seeded by the print (:mod:`idverify.document.print_seeds`), scored like the others; the
+    ``PRINT_SEEDS_KEPT`` best that pass the search's filters, one per place."""
+    h, w = small.shape[:2]
+    default_f = cfg.focal_factor * max(w, h)
+    prior = focal_prior(cfg)
+    scored = [_score_quad(order_corners(q), (maps[2], maps[3], 24.0), (w, h), default_f, cfg.border_side_support,
+                          prior) for q in print_seeded_outlines(small)]
+    kept: list[Quad] = []
+    for q in sorted((q for q in scored if q is not None), key=lambda q: -q.score):
+        if (q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error and not q.touches_border
+                and q.area_fraction >= cfg.min_area_fraction
+                and all(_overlap(q.corners, k.corners) < 0.9 for k in kept)):
+            kept.append(q)
+    return kept[:PRINT_SEEDS_KEPT]
+
+
 def _pick_by_content(small: np.ndarray, quads: list[Quad]) -> tuple[Quad, SideVerdict]:
     """Among close candidates, the one whose content looks most like a known card (then the larger), with the
     classifier's verdict on it."""
@@ -762,7 +781,8 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
         return first
     finer = dataclasses.replace(cfg, search_side=cfg.small_card_search_side,
                                 decode_side=cfg.decode_side * cfg.small_card_search_side // cfg.search_side)
-    again = _locate_once(source, finer, classify, min_source_width, by_content=True)
+    # a scan of the card alone has print all over the frame: its seeds would be zones of the card
+    again = _locate_once(source, finer, classify, min_source_width, by_content=True, seeds=not first.full_frame)
     if partial and not unnamed:
         # only the same card side, outlined whole, over the same place replaces a named card
         same = (again.found and again.card_type == first.card_type and again.side == first.side
@@ -804,11 +824,12 @@ def _overlap(a: np.ndarray | None, b: np.ndarray | None) -> float:
 
 
 def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, classify: bool,
-                 min_source_width: float | None, by_content: bool = False) -> CardLocation:
+                 min_source_width: float | None, by_content: bool = False, seeds: bool = False) -> CardLocation:
     """One search at ``cfg.search_side`` (see :func:`locate_card`).
 
     ``by_content``: the content picks among the best candidates whatever their outline scores (the search
-    again, after the first found no card it could name: a small card on a sheet scores below the sheet).
+    again, after the first found no card it could name: a small card on a sheet scores below the sheet);
+    ``seeds``: outlines seeded by the print are candidates too (:func:`_print_seeded`).
     """
     source: ImageSource | bytes | None = None
     if isinstance(image, LoadedImage):
@@ -841,6 +862,11 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
         quads.sort(key=lambda q: -q.score)
         good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error
                 and not q.touches_border]
+    # the print seeds outlines the edges may not close (a small card across a sheet); the content pick reads them
+    seeded = _print_seeded(small, maps, cfg) if seeds and classify else []
+    edge_quads = good
+    if seeded:
+        good = sorted(good + seeded, key=lambda q: -q.score)
     if classify and not good:
         # a scan or crop of the card alone (no edge to find): the whole frame, if it reads as a card
         scan = _full_frame(loaded, cfg)
@@ -859,7 +885,8 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     gmag = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
     best = good[0]
     if len(good) > 1 and classify and (by_content or good[1].score >= best.score - 0.35):
-        best, verdict = _pick_by_content(small, good[:5 if by_content else 3])
+        near = edge_quads[:5 if by_content else 3]
+        best, verdict = _pick_by_content(small, near + seeded)
         if verdict.confidence < cfg.sure_side_score:
             # close candidates, none read surely as a card: the card's outline may have merged with what it lies
             # on (a sheet's edge closing the contour); its four straight edges still make a quad of lines
@@ -872,7 +899,7 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
             elif good[0].support >= cfg.outlined_support:
                 best = good[0]  # none reads surely: a complete outline decides, not a weak read
     if classify and len(good) > 1:
-        best = _prefer_nested_card(small, best, good, cfg)
+        best = _prefer_nested_card(small, best, edge_quads, cfg)
     corners_dec = refine_outline(pix, best.corners / s, gmag, s)
     corners = corners_dec * (1.0 / loaded.scale)
     card_w = card_width(corners, best.aspect if best.aspect > 0 else ID1_ASPECT)
