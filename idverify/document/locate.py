@@ -39,7 +39,8 @@ ID1_ASPECT = 85.60 / 53.98
 CNI_1995_ASPECT = 105.0 / 74.0
 KNOWN_ASPECTS = (ID1_ASPECT, CNI_1995_ASPECT)
 FULL_FRAME_MIN_SIDE = 0.55  # side score for the whole frame to be taken as a scan of the card alone
-PRINT_SEEDS_KEPT = 4  # print-seeded candidates the content pick also reads, after the search's best
+PRINT_SEEDS_KEPT = 4  # print-seeded candidates the content pick also reads, after the search's best ...
+SEED_READ_MARGIN = 0.05  # ... unless an outlined candidate reads as the same side this nearly as surely
 EdgeMaps = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # binary edges, gradient magnitude, gx, gy
 
 
@@ -720,21 +721,24 @@ def _print_seeded(small: np.ndarray, maps: EdgeMaps, cfg: DocumentConfig) -> lis
     return kept[:PRINT_SEEDS_KEPT]
 
 
-def _pick_by_content(small: np.ndarray, quads: list[Quad]) -> tuple[Quad, SideVerdict]:
-    """Among close candidates, the one whose content looks most like a known card (then the larger), with the
-    classifier's verdict on it."""
+def _pick_by_content(small: np.ndarray, quads: list[Quad], seeded: Sequence[Quad] = ()) -> tuple[Quad, SideVerdict]:
+    """Among close candidates (``quads``, then the print-``seeded`` ones), the one whose content looks most like a
+    known card (then the larger), with the classifier's verdict on it.
+
+    A seed can stop at a line printed inside the card: a candidate the edges outlined that reads as the same card
+    side about as surely, with its sides on edges at least as well, is taken instead.
+    """
     from idverify.document.side import classify_card
 
-    picked: tuple[Quad, SideVerdict] | None = None
-    best_key = -1e9
-    for q in quads:
-        verdict = classify_card(warp_card(small, q.corners, (512, round(512 / ID1_ASPECT))))
-        known = verdict.card_type is not None
-        key = q.score + (0.6 * verdict.score if known else 0.0) + 0.3 * math.sqrt(q.area_fraction)
-        if key > best_key:
-            picked, best_key = (q, verdict), key
-    assert picked is not None
-    return picked
+    read = [(q, classify_card(warp_card(small, q.corners, (512, round(512 / ID1_ASPECT))))) for q in [*quads, *seeded]]
+    best, verdict = max(read, key=lambda qv: qv[0].score + (0.6 * qv[1].score if qv[1].card_type is not None else 0.0)
+                        + 0.3 * math.sqrt(qv[0].area_fraction))
+    if any(best is q for q in seeded):
+        same = [(q, v) for q, v in read[:len(quads)] if v.label == verdict.label
+                and v.score >= verdict.score - SEED_READ_MARGIN and q.support >= best.support]
+        if same:
+            return max(same, key=lambda qv: qv[0].support)
+    return best, verdict
 
 
 # ------------------------------------------------------------------------------------- public
@@ -886,7 +890,7 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     best = good[0]
     if len(good) > 1 and classify and (by_content or good[1].score >= best.score - 0.35):
         near = edge_quads[:5 if by_content else 3]
-        best, verdict = _pick_by_content(small, near + seeded)
+        best, verdict = _pick_by_content(small, near, seeded)
         if verdict.confidence < cfg.sure_side_score:
             # close candidates, none read surely as a card: the card's outline may have merged with what it lies
             # on (a sheet's edge closing the contour); its four straight edges still make a quad of lines

@@ -49,13 +49,7 @@ def print_regions(rgb: np.ndarray) -> list[RotatedRect]:
     sh, sw = gray.shape
     strokes = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT,
                                cv2.getStructuringElement(cv2.MORPH_RECT, (STROKE_KERNEL, STROKE_KERNEL)))
-    dark = (strokes > STROKE_CONTRAST).astype(np.uint8)
-    # long thin marks are not print: a sheet's ruled lines, a pen, a shadow along an edge
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(dark)
-    span = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    lines = (span > LINE_SPAN * max(sh, sw)) & (stats[:, cv2.CC_STAT_AREA] < LINE_FILL * span**2)
-    lines[0] = False
-    dark[lines[labels]] = 0
+    dark = without_lines(strokes > STROKE_CONTRAST).astype(np.uint8)
     k = max(3, round(CLOSE_SHARE * max(sh, sw)))
     closed = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(closed)
@@ -67,6 +61,18 @@ def print_regions(rgb: np.ndarray) -> list[RotatedRect]:
         (cx, cy), (a, b), angle = cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32))
         regions.append(((cx / scale, cy / scale), (a / scale, b / scale), angle))
     return regions
+
+
+def without_lines(mask: np.ndarray) -> np.ndarray:
+    """``mask`` (bool) without its long thin marks: a sheet's ruled lines, a pen, a shadow along an edge are not
+    print (a mark spanning over ``LINE_SPAN`` of the longer side and covering under ``LINE_FILL`` of its span
+    squared)."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8))
+    span = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    lines = (span > LINE_SPAN * max(mask.shape)) & (stats[:, cv2.CC_STAT_AREA] < LINE_FILL * span**2)
+    lines[0] = False  # the background
+    out: np.ndarray = mask.astype(bool) & ~lines[labels]
+    return out
 
 
 def seed_outlines(region: RotatedRect) -> list[np.ndarray]:
@@ -93,4 +99,4 @@ def print_seeded_outlines(rgb: np.ndarray) -> list[np.ndarray]:
     return outlines
 
 
-__all__ = ["print_regions", "print_seeded_outlines", "seed_outlines"]
+__all__ = ["print_regions", "print_seeded_outlines", "seed_outlines", "without_lines"]
