@@ -49,6 +49,20 @@ def test_polish_keeps_the_side_parallel_not_a_sheet_edge_at_an_angle() -> None:
     assert float(np.max(np.linalg.norm(polished - card, axis=1))) < 2.0
 
 
+def test_polish_keeps_to_the_cut_edge_not_the_shadow_beyond_it() -> None:
+    """A card casting a soft shadow on a pale sheet: the shadow's blurred outer edge is a ramp, not the card's edge."""
+    img = np.full((480, 640, 3), 232, np.uint8)
+    card = np.array([[100, 150], [500, 150], [500, 402], [100, 402]], np.float64)
+    shadow = np.full((480, 640), 0.0, np.float32)
+    cv2.fillPoly(shadow, [(card + 8).astype(np.int32)], 75.0)  # the shadow, offset down-right, then blurred
+    shadow = cv2.GaussianBlur(shadow, (0, 0), 5.0)
+    img = np.clip(img.astype(np.float32) - shadow[:, :, None], 0, 255).astype(np.uint8)
+    cv2.fillPoly(img, [card.astype(np.int32)], (214, 215, 218))
+    polished = polish_in_crop(cv2.GaussianBlur(img, (3, 3), 0), card + 0.4, window=16.0)
+    assert polished is not None
+    assert float(np.max(np.linalg.norm(polished - card, axis=1))) < 2.0
+
+
 def test_polish_gives_up_without_edges() -> None:
     flat = np.full((200, 300, 3), 128, np.uint8)
     square = np.array([[50, 50], [250, 50], [250, 150], [50, 150]], np.float64)

@@ -39,6 +39,33 @@ def test_printed_recto_and_verso_keep_accents() -> None:
     assert v.to_dict()["side"] == "verso"
 
 
+def test_document_number_of_the_wrong_length_is_read_again() -> None:
+    """Orchestration with a fake engine: a line read with a doubled glyph (10 characters for the CNIe's 9) is
+    read again as one word; a read of the right length is kept as it is."""
+    from idverify.ocr import engine as ocr_engine
+
+    modes: list[int] = []
+
+    class Fake:
+        name, version = "fake", "1"
+
+        def recognize(self, gray: np.ndarray, *, lang: str = "fra", psm: int = 7, whitelist: str | None = None) -> str:
+            modes.append(psm)
+            return {7: "A2PO08L9S7", 8: "A2POBL9S7"}.get(psm, "")
+
+    recto = cards.render_card(_persona(0), CardType.CNIE_2021, Side.RECTO)
+    previous = ocr_engine.default_engine()
+    ocr_engine.set_default_engine(Fake())
+    try:
+        f = read_printed_fields(recto.image, "cnie_2021", "recto", names=["document_number"])
+        assert f.fields["document_number"] == "A2POBL9S7" and modes == [7, 8]
+        modes.clear()
+        read_printed_fields(recto.image, "cnie_2021", "recto", names=["surname"])
+        assert modes == [7]  # no format to check: read once
+    finally:
+        ocr_engine.set_default_engine(previous)
+
+
 def test_printed_fields_usage_error() -> None:
     with pytest.raises(idverify.UsageError):
         read_printed_fields(np.zeros((638, 1011, 3), np.uint8), "cnie_2021", "recto", names=["nope"])

@@ -32,6 +32,9 @@ BAND_COVER = 0.6  # share of the side's normals the card's edge covers
 BAND_STRENGTH = 0.4  # the card's edge at least this strong, relative to the step the side lies on
 BAND_CONTRAST = 0.5  # the strip between, against what lies beyond the adjacent side: this share of the card's contrast
 BAND_MIN_CONTRAST = 30.0  # Lab units: an end of the side where the card hardly stands out tells nothing
+SOFT_REACH = 16  # px: a gradient peak's width is measured this far either way ...
+SOFT_RATIO = 2.5  # ... and a peak this many times wider than the normal's strongest (a ramp) is no edge ...
+SOFT_MIN_WIDTH = 6  # ... when wider than this (px)
 _CANVAS = 400  # px: the card's longer side in the rectified canvas of that search
 _DRIFTS = np.arange(-0.02, 0.0201, 0.005)  # a candidate line's drift across the side, share of the longer side
 
@@ -142,7 +145,9 @@ def polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: fl
     sheet's edge beside the card runs at an angle of its own. Among lines
     covering nearly as much (≥ 85 % of the best), the outermost step (not a
     ridge, see :func:`_ridge_flanks`: a printed border inside the card, a
-    ruled line beside it) is the card's outline.
+    ruled line beside it) is the card's outline. A peak topping a ramp (see
+    :func:`_soft_peaks`: the blurred outer edge of the card's shadow on a
+    sheet) is no candidate.
     """
     centre = corners.mean(axis=0)
     offsets = np.arange(-window, window + 1e-6, 1.0)
@@ -172,6 +177,7 @@ def polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: fl
         peak[:, 1:-1] = (vals[:, 1:-1] > vals[:, :-2]) & (vals[:, 1:-1] >= vals[:, 2:])
         peak &= (vals >= 0.15 * rowmax) & (vals >= 10.0)
         ridge = _ridge_flanks(signed, peak)
+        soft = _soft_peaks(vals, peak, ridge)
         ri, ci = np.nonzero(peak)
         if len(ri) < 4:
             return None
@@ -213,7 +219,8 @@ def polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: fl
         cand = np.nonzero(score >= 0.85 * best)[0]
         # a thin printed line (a ruled line of the sheet beside the card, a line printed inside it) is a ridge:
         # two opposite gradients a few pixels apart; the card's edge is a step. The outermost step wins.
-        flank = ridge[ri, ci]
+        # Nor is a ramp (the blurred outer edge of the card's shadow on a sheet, see _soft_peaks).
+        flank = ridge[ri, ci] | soft[ri, ci]
         ridged = np.array([bool(near[j].any()) and float(flank[near[j]].mean()) >= RIDGE_SHARE for j in cand])
         if not ridged.all():
             cand = cand[~ridged]
@@ -256,6 +263,29 @@ def _ridge_flanks(signed: np.ndarray, peak: np.ndarray, reach: int = RIDGE_REACH
             other = peak[:, b] & (signed[:, a] * signed[:, b] < 0) & (mag[:, b] >= 0.5 * mag[:, a])
             out[:, a] |= other
     return out & peak
+
+
+def _soft_peaks(vals: np.ndarray, peak: np.ndarray, ridge: np.ndarray, reach: int = SOFT_REACH) -> np.ndarray:
+    """Which ``peak`` cells (rows: normals, columns: offsets) top a ramp, not a step: the gradient stays above
+    half the peak over more than ``SOFT_RATIO`` times the width it does at the normal's strongest step (not a
+    ``ridge``: a thin printed line is sharper than any edge), and over more than ``SOFT_MIN_WIDTH`` px. A shadow's
+    blurred outer edge beside the card's cut edge is such a ramp; a blurred photo blurs both alike."""
+    half = 0.5 * vals
+    width = np.ones(vals.shape, np.int32)
+    for direction in (1, -1):
+        going = np.ones(vals.shape, bool)
+        for k in range(1, reach + 1):
+            shifted = np.full(vals.shape, -1.0, vals.dtype)
+            if direction > 0:
+                shifted[:, :-k] = vals[:, k:]
+            else:
+                shifted[:, k:] = vals[:, :-k]
+            going &= shifted >= half
+            width += going
+    steps = peak & ~ridge
+    strongest = np.argmax(np.where(np.where(steps.any(axis=1, keepdims=True), steps, peak), vals, -1.0), axis=1)
+    sharp = width[np.arange(len(vals)), strongest][:, None]
+    return peak & (width > np.maximum(SOFT_MIN_WIDTH, SOFT_RATIO * sharp))
 
 
 def colour_gradients(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -95,6 +95,10 @@ _SPECS: Mapping[str, _FieldSpec] = {
 }
 
 
+# values of a fixed length: the CNIe's document number (9 characters, as in its MRZ), the old card's (12 digits)
+_LENGTHS: Mapping[tuple[str, str], int] = {("cnie_2021", "document_number"): 9, ("cni_1995", "document_number"): 12}
+
+
 @dataclasses.dataclass(frozen=True)
 class PrintedFields:
     """Text read in each field zone (``fields``) and typed values (``values``: ISO dates, cm)."""
@@ -225,9 +229,8 @@ def read_printed_fields(rectified: ImageSource, card_type: CardType | str = Card
     for zone in zones:
         spec = _SPECS.get(zone.name, _FieldSpec())
         lang = OCR.printed_lang if spec.whitelist is None else "eng"
-        text = engine.recognize(_zone_image(gray, zone.pixel_box(size), refine=spec.psm == 7), lang=lang,
-                                psm=spec.psm,
-                                whitelist=spec.whitelist)
+        image = _zone_image(gray, zone.pixel_box(size), refine=spec.psm == 7)
+        text = engine.recognize(image, lang=lang, psm=spec.psm, whitelist=spec.whitelist)
         if zone.name == "address":
             fields[zone.name] = "\n".join(_clean_text(x) for x in text.splitlines() if _clean_text(x))
             continue
@@ -236,6 +239,15 @@ def read_printed_fields(rectified: ImageSource, card_type: CardType | str = Card
             block = engine.recognize(_zone_image(gray, zone.pixel_box(size)), lang=lang, psm=6,
                                      whitelist=spec.whitelist)
             value = _value_line(block, zone.label, spec.clean)  # and drop the printed label
+        length = _LENGTHS.get((layout.card_type.value, zone.name))
+        if length is not None and len(value) != length:
+            # a read of another length than the value's format: Tesseract's line mode can double or drop a
+            # glyph; read the zone again as one word, then as a raw line, and keep a read of the right length
+            for psm in (8, 13):
+                again = spec.clean(engine.recognize(image, lang=lang, psm=psm, whitelist=spec.whitelist))
+                if len(again) == length:
+                    value = again
+                    break
         fields[zone.name] = value
     values: dict[str, Any] = {}
     for name in ("birth_date", "expiry_date", "issue_date"):
