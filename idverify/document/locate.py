@@ -704,14 +704,15 @@ def _prefer_nested_card(small: np.ndarray, best: Quad, quads: list[Quad], cfg: D
     return best
 
 
-def _print_seeded(small: np.ndarray, maps: EdgeMaps, cfg: DocumentConfig) -> list[Quad]:
-    """Card candidates seeded by the print (:mod:`idverify.document.print_seeds`), scored like the others; the
-    ``PRINT_SEEDS_KEPT`` best that pass the search's filters, one per place."""
+def _extra_candidates(small: np.ndarray, maps: EdgeMaps, cfg: DocumentConfig, outlines: list[np.ndarray]) -> list[Quad]:
+    """Candidates from elsewhere than the edge search (outlines seeded by the print,
+    :mod:`idverify.document.print_seeds`; a quad an earlier search turned down for its size), scored like the
+    others; the ``PRINT_SEEDS_KEPT`` best that pass the search's filters, one per place."""
     h, w = small.shape[:2]
     default_f = cfg.focal_factor * max(w, h)
     prior = focal_prior(cfg)
     scored = [_score_quad(order_corners(q), (maps[2], maps[3], 24.0), (w, h), default_f, cfg.border_side_support,
-                          prior) for q in print_seeded_outlines(small)]
+                          prior) for q in outlines]
     kept: list[Quad] = []
     for q in sorted((q for q in scored if q is not None), key=lambda q: -q.score):
         if (q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error and not q.touches_border
@@ -795,21 +796,26 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     # the finer search wins with a card it can name (or any card, when the first found none); over a quad the
     # first search outlined, only with a small card (the one that search could not consider) or with the same
     # quad, read better
+    if classify and first.reason == "card_too_small" and first.area_fraction >= cfg.min_area_fraction \
+            and (not again.found or _unnamed(again)):
+        # the first search turned its card down for its size alone, and the finer one found none or names none (a
+        # card's faint edge over a sheet may not close at that size; the sheet is read by elimination or not at
+        # all): the first size again, down to the smallest card, its candidates picked by content, wins with a
+        # better reading
+        near = _locate_once(source, cfg, classify, min_source_width, by_content=True, keep=first.corners)
+        if near.found and (not again.found or _reading_rank(near) > _reading_rank(again)):
+            return near
     named = again.card_type is not None or not classify or lost
     if again.found and named and (not first.found or (first.full_frame and not again.full_frame)
                                   or again.area_fraction < cfg.small_card_area
                                   or _overlap(first.corners, again.corners) >= 0.9):
-        if classify and first.reason == "card_too_small" and first.area_fraction >= cfg.min_area_fraction \
-                and _unnamed(again) and again.area_fraction > first.area_fraction \
-                and _overlap(first.corners, again.corners) < 0.5:
-            # the first search turned its card down for its size alone, and the finer one names none over a
-            # larger quad (a card's faint edge over a sheet may not close at that size, and the sheet is read by
-            # elimination): the first size again, down to the smallest card, wins with a card it names
-            near = _locate_once(source, cfg, classify, min_source_width)
-            if near.found and not _unnamed(near):
-                return near
         return again
     return first
+
+
+def _reading_rank(loc: CardLocation) -> int:
+    """2 for a card named by its content, 1 for a reading by elimination, 0 for none."""
+    return 0 if loc.card_type is None else 1 if loc.label == BY_ELIMINATION else 2
 
 
 def _unnamed(loc: CardLocation) -> bool:
@@ -828,12 +834,14 @@ def _overlap(a: np.ndarray | None, b: np.ndarray | None) -> float:
 
 
 def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, classify: bool,
-                 min_source_width: float | None, by_content: bool = False, seeds: bool = False) -> CardLocation:
+                 min_source_width: float | None, by_content: bool = False, seeds: bool = False,
+                 keep: np.ndarray | None = None) -> CardLocation:
     """One search at ``cfg.search_side`` (see :func:`locate_card`).
 
     ``by_content``: the content picks among the best candidates whatever their outline scores (the search
     again, after the first found no card it could name: a small card on a sheet scores below the sheet);
-    ``seeds``: outlines seeded by the print are candidates too (:func:`_print_seeded`).
+    ``seeds``: outlines seeded by the print are candidates too; so is ``keep`` (corners in the photo's pixels), a
+    quad an earlier search turned down for its size alone (:func:`_extra_candidates`).
     """
     source: ImageSource | bytes | None = None
     if isinstance(image, LoadedImage):
@@ -866,8 +874,12 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
         quads.sort(key=lambda q: -q.score)
         good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error
                 and not q.touches_border]
-    # the print seeds outlines the edges may not close (a small card across a sheet); the content pick reads them
-    seeded = _print_seeded(small, maps, cfg) if seeds and classify else []
+    # the print seeds outlines the edges may not close (a small card across a sheet); the content pick reads them,
+    # and the quad an earlier search turned down for its size alone
+    extra = print_seeded_outlines(small) if seeds and classify else []
+    if keep is not None and classify:
+        extra.append(keep * (loaded.scale * s))
+    seeded = _extra_candidates(small, maps, cfg, extra) if extra else []
     edge_quads = good
     if seeded:
         good = sorted(good + seeded, key=lambda q: -q.score)
