@@ -39,6 +39,7 @@ ID1_ASPECT = 85.60 / 53.98
 CNI_1995_ASPECT = 105.0 / 74.0
 KNOWN_ASPECTS = (ID1_ASPECT, CNI_1995_ASPECT)
 FULL_FRAME_MIN_SIDE = 0.55  # side score for the whole frame to be taken as a scan of the card alone
+NESTED_SHARE = 0.7  # a quad within another and at most this share of its area lies on it (a card on a sheet)
 PRINT_SEEDS_KEPT = 4  # print-seeded candidates the content pick also reads, after the search's best ...
 SEED_READ_MARGIN = 0.05  # ... unless an outlined candidate reads as the same side this nearly as surely
 EdgeMaps = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # binary edges, gradient magnitude, gx, gy
@@ -808,7 +809,9 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     named = again.card_type is not None or not classify or lost
     if again.found and named and (not first.found or (first.full_frame and not again.full_frame)
                                   or again.area_fraction < cfg.small_card_area
-                                  or _overlap(first.corners, again.corners) >= 0.9):
+                                  or _overlap(first.corners, again.corners) >= 0.9
+                                  or (_reading_rank(again) >= _reading_rank(first)
+                                      and _lies_on(again.corners, first.corners))):
         return again
     return first
 
@@ -821,6 +824,17 @@ def _reading_rank(loc: CardLocation) -> int:
 def _unnamed(loc: CardLocation) -> bool:
     """No card type read, or only by elimination (the old card's verso: a blank sheet reads so too)."""
     return loc.card_type is None or loc.label == BY_ELIMINATION
+
+
+def _lies_on(inner: np.ndarray | None, outer: np.ndarray | None) -> bool:
+    """Whether the quad ``inner`` lies mostly within ``outer`` (three quarters of it: a card on a sheet often
+    overhangs it), at most ``NESTED_SHARE`` of its area: a card on the sheet the first search outlined."""
+    if inner is None or outer is None:
+        return False
+    a, b = inner.astype(np.float32), outer.astype(np.float32)
+    inter, _ = cv2.intersectConvexConvex(a, b)
+    area_in, area_out = cv2.contourArea(a), cv2.contourArea(b)
+    return area_in > 0 and inter >= 0.75 * area_in and area_in <= NESTED_SHARE * area_out
 
 
 def _overlap(a: np.ndarray | None, b: np.ndarray | None) -> float:
