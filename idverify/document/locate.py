@@ -40,8 +40,8 @@ CNI_1995_ASPECT = 105.0 / 74.0
 KNOWN_ASPECTS = (ID1_ASPECT, CNI_1995_ASPECT)
 FULL_FRAME_MIN_SIDE = 0.55  # side score for the whole frame to be taken as a scan of the card alone
 NESTED_SHARE = 0.7  # a quad within another and at most this share of its area lies on it (a card on a sheet)
-PRINT_SEEDS_KEPT = 4  # print-seeded candidates the content pick also reads, after the search's best ...
-SEED_READ_MARGIN = 0.05  # ... unless an outlined candidate reads as the same side this nearly as surely
+EXTRA_KEPT = 4  # candidates from elsewhere than the edges the content pick also reads, after the best ...
+EXTRA_READ_MARGIN = 0.05  # ... unless an outlined candidate reads as the same side this nearly as surely
 EdgeMaps = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # binary edges, gradient magnitude, gx, gy
 
 
@@ -708,7 +708,7 @@ def _prefer_nested_card(small: np.ndarray, best: Quad, quads: list[Quad], cfg: D
 def _extra_candidates(small: np.ndarray, maps: EdgeMaps, cfg: DocumentConfig, outlines: list[np.ndarray]) -> list[Quad]:
     """Candidates from elsewhere than the edge search (outlines seeded by the print,
     :mod:`idverify.document.print_seeds`; a quad an earlier search turned down for its size), scored like the
-    others; the ``PRINT_SEEDS_KEPT`` best that pass the search's filters, one per place."""
+    others; the ``EXTRA_KEPT`` best that pass the search's filters, one per place."""
     h, w = small.shape[:2]
     default_f = cfg.focal_factor * max(w, h)
     prior = focal_prior(cfg)
@@ -720,24 +720,24 @@ def _extra_candidates(small: np.ndarray, maps: EdgeMaps, cfg: DocumentConfig, ou
                 and q.area_fraction >= cfg.min_area_fraction
                 and all(_overlap(q.corners, k.corners) < 0.9 for k in kept)):
             kept.append(q)
-    return kept[:PRINT_SEEDS_KEPT]
+    return kept[:EXTRA_KEPT]
 
 
-def _pick_by_content(small: np.ndarray, quads: list[Quad], seeded: Sequence[Quad] = ()) -> tuple[Quad, SideVerdict]:
-    """Among close candidates (``quads``, then the print-``seeded`` ones), the one whose content looks most like a
-    known card (then the larger), with the classifier's verdict on it.
+def _pick_by_content(small: np.ndarray, quads: list[Quad], extra: Sequence[Quad] = ()) -> tuple[Quad, SideVerdict]:
+    """Among close candidates (``quads`` the edges outlined, then ``extra`` ones: see :func:`_extra_candidates`),
+    the one whose content looks most like a known card (then the larger), with the classifier's verdict on it.
 
-    A seed can stop at a line printed inside the card: a candidate the edges outlined that reads as the same card
-    side about as surely, with its sides on edges at least as well, is taken instead.
+    A print seed can stop at a line printed inside the card: a candidate the edges outlined that reads as the same
+    card side about as surely, with its sides on edges at least as well, is taken instead.
     """
     from idverify.document.side import classify_card
 
-    read = [(q, classify_card(warp_card(small, q.corners, (512, round(512 / ID1_ASPECT))))) for q in [*quads, *seeded]]
+    read = [(q, classify_card(warp_card(small, q.corners, (512, round(512 / ID1_ASPECT))))) for q in [*quads, *extra]]
     best, verdict = max(read, key=lambda qv: qv[0].score + (0.6 * qv[1].score if qv[1].card_type is not None else 0.0)
                         + 0.3 * math.sqrt(qv[0].area_fraction))
-    if any(best is q for q in seeded):
+    if any(best is q for q in extra):
         same = [(q, v) for q, v in read[:len(quads)] if v.label == verdict.label
-                and v.score >= verdict.score - SEED_READ_MARGIN and q.support >= best.support]
+                and v.score >= verdict.score - EXTRA_READ_MARGIN and q.support >= best.support]
         if same:
             return max(same, key=lambda qv: qv[0].support)
     return best, verdict
@@ -764,7 +764,11 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     a coaster) may have been taken for it. A named card under
     ``cfg.recheck_area`` of the frame whose outline is not whole (edge support
     under ``cfg.outlined_support``) is searched again too, and replaced only
-    by the same card side outlined whole.
+    by the same card side outlined whole. That finer search also reads
+    outlines seeded by the card's print (:mod:`idverify.document.print_seeds`:
+    a small card across a sheet may have no closed outline). A card the
+    first search turned down for its size alone is looked for again at the
+    first size, down to the smallest card, when the finer search names none.
 
     Expected failures come back as ``found=False`` with a reason code
     (``card_not_found``, ``card_cut_off``, ``card_too_small``); undecodable
@@ -794,9 +798,6 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
         same = (again.found and again.card_type == first.card_type and again.side == first.side
                 and again.edge_support >= cfg.outlined_support and _overlap(first.corners, again.corners) >= 0.5)
         return again if same else first
-    # the finer search wins with a card it can name (or any card, when the first found none); over a quad the
-    # first search outlined, only with a small card (the one that search could not consider) or with the same
-    # quad, read better
     if classify and first.reason == "card_too_small" and first.area_fraction >= cfg.min_area_fraction \
             and (not again.found or _unnamed(again)):
         # the first search turned its card down for its size alone, and the finer one found none or names none (a
@@ -806,6 +807,9 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
         near = _locate_once(source, cfg, classify, min_source_width, by_content=True, keep=first.corners)
         if near.found and (not again.found or _reading_rank(near) > _reading_rank(again)):
             return near
+    # the finer search wins with a card it can name (or any card, when the first found none); over a quad the
+    # first search outlined, only with a small card (the one that search could not consider) or with the same
+    # quad, read better, or with a card lying on the first search's quad (a card on the sheet it outlined)
     named = again.card_type is not None or not classify or lost
     if again.found and named and (not first.found or (first.full_frame and not again.full_frame)
                                   or again.area_fraction < cfg.small_card_area
@@ -893,10 +897,10 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     extra = print_seeded_outlines(small) if seeds and classify else []
     if keep is not None and classify:
         extra.append(keep * (loaded.scale * s))
-    seeded = _extra_candidates(small, maps, cfg, extra) if extra else []
+    extra_quads = _extra_candidates(small, maps, cfg, extra) if extra else []
     edge_quads = good
-    if seeded:
-        good = sorted(good + seeded, key=lambda q: -q.score)
+    if extra_quads:
+        good = sorted(good + extra_quads, key=lambda q: -q.score)
     if classify and not good:
         # a scan or crop of the card alone (no edge to find): the whole frame, if it reads as a card
         scan = _full_frame(loaded, cfg)
@@ -915,8 +919,7 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     gmag = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
     best = good[0]
     if len(good) > 1 and classify and (by_content or good[1].score >= best.score - 0.35):
-        near = edge_quads[:5 if by_content else 3]
-        best, verdict = _pick_by_content(small, near, seeded)
+        best, verdict = _pick_by_content(small, edge_quads[:5 if by_content else 3], extra_quads)
         if verdict.confidence < cfg.sure_side_score:
             # close candidates, none read surely as a card: the card's outline may have merged with what it lies
             # on (a sheet's edge closing the contour); its four straight edges still make a quad of lines
