@@ -30,7 +30,8 @@ STROKE_KERNEL = 9  # px at REGION_SIDE: the black-hat's square (strokes thinner 
 STROKE_CONTRAST = 35  # grey levels darker than the local ground for a pixel to count as print
 LINE_SPAN = 0.08  # a mark longer than this share of the longer side ...
 LINE_FILL = 0.08  # ... covering under this share of its span squared is a line, not print
-CLOSE_SHARE = 0.02  # the print's strokes joined over this share of the longer side
+CLOSE_SHARES = (0.02, 0.05)  # the print's strokes joined over these shares of the longer side (a large card's
+# blocks of print lie further apart)
 MIN_REGION_SHARE = 0.003  # smallest print region kept, share of the frame
 SEED_SCALES = (1.0, 1.15, 1.3)  # the card's size over its print region's (longer side)
 SEED_ASPECTS = (85.60 / 53.98, 105.0 / 74.0)  # ID-1 and the old card
@@ -50,16 +51,20 @@ def print_regions(rgb: np.ndarray) -> list[RotatedRect]:
     strokes = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT,
                                cv2.getStructuringElement(cv2.MORPH_RECT, (STROKE_KERNEL, STROKE_KERNEL)))
     dark = without_lines(strokes > STROKE_CONTRAST).astype(np.uint8)
-    k = max(3, round(CLOSE_SHARE * max(sh, sw)))
-    closed = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(closed)
     regions: list[RotatedRect] = []
-    for i in range(1, n):
-        if stats[i, cv2.CC_STAT_AREA] < MIN_REGION_SHARE * sh * sw:
-            continue
-        ys, xs = np.nonzero(labels == i)
-        (cx, cy), (a, b), angle = cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32))
-        regions.append(((cx / scale, cy / scale), (a / scale, b / scale), angle))
+    seen: set[tuple[int, ...]] = set()
+    for share in CLOSE_SHARES:
+        k = max(3, round(share * max(sh, sw)))
+        closed = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(closed)
+        for i in range(1, n):
+            box = tuple(int(v) for v in stats[i, :4])
+            if stats[i, cv2.CC_STAT_AREA] < MIN_REGION_SHARE * sh * sw or box in seen:
+                continue
+            seen.add(box)  # the same region at a wider closing
+            ys, xs = np.nonzero(labels == i)
+            (cx, cy), (a, b), angle = cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32))
+            regions.append(((cx / scale, cy / scale), (a / scale, b / scale), angle))
     return regions
 
 
