@@ -23,6 +23,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from idverify.document.layout import CNI_1995_SIZE_MM, ID1_SIZE_MM
 from idverify.document.outline import polish_in_crop
 
 REGION_SIDE = 640  # px: print regions are found at this longer side
@@ -34,7 +35,7 @@ CLOSE_SHARES = (0.02, 0.05)  # the print's strokes joined over these shares of t
 # blocks of print lie further apart)
 MIN_REGION_SHARE = 0.003  # smallest print region kept, share of the frame
 SEED_SCALES = (1.0, 1.15, 1.3)  # the card's size over its print region's (longer side)
-SEED_ASPECTS = (85.60 / 53.98, 105.0 / 74.0)  # ID-1 and the old card
+SEED_ASPECTS = tuple(w / h for w, h in (ID1_SIZE_MM, CNI_1995_SIZE_MM))  # ID-1 and the old card
 POLISH_WINDOW = 0.12  # the polish looks this far either side of a seed's side (share of the region's longer side)
 
 RotatedRect = tuple[tuple[float, float], tuple[float, float], float]
