@@ -112,6 +112,14 @@ def test_old_verso_survives_an_aspect_estimate_off_by_8_percent() -> None:
     assert classify_card(img, aspect=1.586).label == "unknown"
 
 
+def test_steep_view_aspect_range_reads_both_card_sizes() -> None:
+    """A steep view's aspect depends on the focal length: given as a range, the old verso reads where the range
+    reaches its aspect (1.31-1.64 at 45°), and not where it stops short of it."""
+    img = _card(4, "cni_1995", "verso").image
+    assert classify_card(img, aspect=(1.31, 1.64)).label == "cni_1995/verso"
+    assert classify_card(img, aspect=(1.58, 1.64)).label == "unknown"
+
+
 def _pair(seed: int, attack: str, angle: float = 32.0) -> tuple[bytes, bytes]:
     flat = _card(seed, "cnie_2021", "recto")
     rng = np.random.default_rng(seed)

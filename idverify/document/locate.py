@@ -32,7 +32,7 @@ from idverify.config import DOCUMENT, MEDIA, DocumentConfig
 from idverify.document.layout import CardLayout, CardType, get_layout
 from idverify.document.outline import colour_gradients, is_convex, line_intersection, refine_outline, refine_sides
 from idverify.document.print_seeds import print_seeded_outlines
-from idverify.document.side import BY_ELIMINATION, UNKNOWN, SideVerdict
+from idverify.document.side import BY_ELIMINATION, UNKNOWN, Aspect, SideVerdict
 from idverify.media import ImageSource, LoadedImage, load_image, read_source_bytes, sniff_image_format
 
 ID1_ASPECT = 85.60 / 53.98
@@ -58,6 +58,7 @@ class Quad:
     area_fraction: float  # of the image
     score: float
     touches_border: bool = False
+    aspect_range: tuple[float, float] | None = None  # the aspects over the phone focal lengths (lowest, highest)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -446,11 +447,13 @@ def _score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size
         q = np.roll(q, -1, axis=0)
         aspect = 1 / aspect
     err = _aspect_error(aspect)
+    seen = [aspect]
     # the focal length estimated from the quad's own perspective is sensitive to corner noise (and a steep view's
     # aspect depends on it): the aspect error is the smallest over phone focal lengths, each with a cost for its
     # distance from the default (the error reported includes that cost)
     for other, cost in aspects_over_focals(q, size, default_f, prior):
         other = max(other, 1 / other)
+        seen.append(other)
         e = _aspect_error(other) + cost
         if e < err:
             aspect, err = other, e
@@ -468,7 +471,7 @@ def _score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size
     # A side cut by the frame has no edge of its own there (the gradient stops at the frame).
     touches = touches and weakest < seen_side
     score = support - 4.0 * err + 0.4 * math.sqrt(min(area, 0.9))
-    return Quad(q, support, aspect, err, area, score, touches)
+    return Quad(q, support, aspect, err, area, score, touches, (min(seen), max(seen)) if prior else None)
 
 
 def find_cut_off(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT) -> tuple[np.ndarray, float] | None:
@@ -658,6 +661,14 @@ def _outline_contrast(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray,
     return pts.reshape(-1, 2), across.max(axis=2).reshape(-1)
 
 
+def _seen_aspect(q: Quad) -> Aspect:
+    """What the capture tells of the card's aspect, for the classifier: the range over phone focal lengths (a steep
+    view's aspect depends on the focal length), else the estimate, else nothing."""
+    if q.aspect_range is not None:
+        return q.aspect_range
+    return q.aspect if q.aspect > 0 else None
+
+
 def _prefer_nested_card(small: np.ndarray, best: Quad, quads: list[Quad], cfg: DocumentConfig) -> Quad:
     """A candidate inside ``best`` that is the card, when ``best`` is the card plus what it lies on.
 
@@ -696,10 +707,10 @@ def _prefer_nested_card(small: np.ndarray, best: Quad, quads: list[Quad], cfg: D
             continue
         if verdict_best is None:  # classified only when an inner edge stands out (rare: it costs ~5 ms)
             verdict_best = classify_card(warp_card(small, best.corners, size),
-                                         aspect=best.aspect if best.aspect > 0 else None)
+                                         aspect=_seen_aspect(best))
         if verdict_best.card_type is None:
             return best
-        verdict = classify_card(warp_card(small, q.corners, size), aspect=q.aspect if q.aspect > 0 else None)
+        verdict = classify_card(warp_card(small, q.corners, size), aspect=_seen_aspect(q))
         if verdict.label == verdict_best.label and verdict.score >= verdict_best.score - 0.1:
             return q
     return best
@@ -809,13 +820,16 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
             return near
     # the finer search wins with a card it can name (or any card, when the first found none); over a quad the
     # first search outlined, only with a small card (the one that search could not consider) or with the same
-    # quad, read better, or with a card lying on the first search's quad (a card on the sheet it outlined)
+    # quad, read better, or with a card lying on the first search's quad (a card on the sheet it outlined), or with
+    # a card it names surely where the first search named none (a sheet read by elimination beside the card)
     named = again.card_type is not None or not classify or lost
     if again.found and named and (not first.found or (first.full_frame and not again.full_frame)
                                   or again.area_fraction < cfg.small_card_area
                                   or _overlap(first.corners, again.corners) >= 0.9
                                   or (_reading_rank(again) >= _reading_rank(first)
-                                      and _lies_on(again.corners, first.corners))):
+                                      and _lies_on(again.corners, first.corners))
+                                  or (_unnamed(first) and _reading_rank(again) == 2
+                                      and again.side_score >= cfg.sure_side_score)):
         return again
     return first
 
@@ -956,7 +970,7 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
 
         thumb_size = (256, round(256 / ID1_ASPECT))
         thumb = warp_card(work.pixels, src, thumb_size)
-        verdict = classify_card(thumb, aspect=best.aspect if best.aspect > 0 else None)
+        verdict = classify_card(thumb, aspect=_seen_aspect(best))
         if verdict.confidence < 0.55 and best.area_fraction < 0.25:
             # an inner zone (a portrait) of a card that runs off the frame?
             cut = find_cut_off(small, cfg)

@@ -204,10 +204,23 @@ def card_cues(rgb: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
     return out[0], out[1]
 
 
-def _scores(c: dict[str, float], aspect: float | None) -> dict[str, float]:
+Aspect = float | tuple[float, float] | None  # width / height as estimated, a (lowest, highest) range, or unknown
+
+
+def _aspect_match(aspect: Aspect, card_aspect: float) -> float:
+    """1 at ``card_aspect``, 0 from 0.17 off; a range (a steep view's aspect depends on the focal length, which
+    its perspective gives only roughly) matches as its nearest point; unknown matches every card."""
+    if aspect is None:
+        return 1.0
+    low, high = aspect if isinstance(aspect, tuple) else (aspect, aspect)
+    off = max(low - card_aspect, card_aspect - high, 0.0)
+    return float(np.clip(1.0 - off / 0.17, 0.0, 1.0))
+
+
+def _scores(c: dict[str, float], aspect: Aspect) -> dict[str, float]:
     """Per-label scores in [0, 1] for one orientation."""
-    old_aspect = 1.0 if aspect is None else float(np.clip(1.0 - abs(aspect - 1.419) / 0.17, 0.0, 1.0))
-    id1_aspect = 1.0 if aspect is None else float(np.clip(1.0 - abs(aspect - 1.586) / 0.17, 0.0, 1.0))
+    old_aspect = _aspect_match(aspect, 1.419)
+    id1_aspect = _aspect_match(aspect, 1.586)
     chip = min(1.0, c["chip"] / 0.05)
     mrz3 = 1.0 if c["mrz_lines"] == 3 else (0.5 if c["mrz_lines"] == 4 else 0.0)
     mrz2 = 1.0 if c["mrz_lines"] == 2 else 0.0
@@ -237,12 +250,12 @@ def _scores(c: dict[str, float], aspect: float | None) -> dict[str, float]:
     return s
 
 
-def classify_card(rectified: np.ndarray, aspect: float | None = None) -> SideVerdict:
+def classify_card(rectified: np.ndarray, aspect: Aspect = None) -> SideVerdict:
     """Classify a rectified card (RGB) and tell whether it is upside down.
 
     ``aspect`` is the physical width / height estimated from the capture
-    (it separates the 105 x 74 mm old card from ID-1 cards), ``None`` if
-    unknown.
+    (it separates the 105 x 74 mm old card from ID-1 cards): one value, the
+    (lowest, highest) range the capture allows, or ``None`` if unknown.
     """
     best: tuple[float, str, bool, dict[str, float]] = (0.0, UNKNOWN, False, {})
     both = card_cues(rectified)
@@ -259,4 +272,5 @@ def classify_card(rectified: np.ndarray, aspect: float | None = None) -> SideVer
     return SideVerdict(card_type, side, score, flipped, cues)
 
 
-__all__ = ["BY_ELIMINATION", "LABELS", "SCORE_CEILING", "SideVerdict", "card_cues", "classify_card", "mrz_lines"]
+__all__ = ["BY_ELIMINATION", "LABELS", "SCORE_CEILING", "Aspect", "SideVerdict", "card_cues", "classify_card",
+           "mrz_lines"]
