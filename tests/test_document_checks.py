@@ -26,6 +26,7 @@ from idverify.synth.cards import CardRender, render_card
 from idverify.synth.persona import make_persona
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "documents"
 KINDS = [(CardType.CNIE_2021, Side.RECTO), (CardType.CNIE_2021, Side.VERSO), (CardType.CNI_1995, Side.RECTO),
          (CardType.CNI_1995, Side.VERSO), (CardType.CARTE_VITALE, Side.RECTO)]
 
@@ -118,6 +119,14 @@ def test_steep_view_aspect_range_reads_both_card_sizes() -> None:
     img = _card(4, "cni_1995", "verso").image
     assert classify_card(img, aspect=(1.31, 1.64)).label == "cni_1995/verso"
     assert classify_card(img, aspect=(1.58, 1.64)).label == "unknown"
+
+
+def test_text_block_of_a_card_cut_off_by_the_frame_is_not_a_card() -> None:
+    """The bundled cut-off recto: the largest whole quad is a block of its text, read by elimination just over the
+    "unknown" bar; the card runs off the frame, and that is the reason given."""
+    framing = [c for c in check_document(recto=SAMPLES / "cut_off_recto.jpg", read_fields=False).checks
+               if c.name == "recto.framing"]
+    assert [c.reason for c in framing] == ["card_cut_off"]
 
 
 def _pair(seed: int, attack: str, angle: float = 32.0) -> tuple[bytes, bytes]:

@@ -971,8 +971,10 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
         thumb_size = (256, round(256 / ID1_ASPECT))
         thumb = warp_card(work.pixels, src, thumb_size)
         verdict = classify_card(thumb, aspect=_seen_aspect(best))
-        if verdict.confidence < 0.55 and best.area_fraction < 0.25:
-            # an inner zone (a portrait) of a card that runs off the frame?
+        # read weakly: a reading by elimination barely over the "unknown" bar is one too (a block of text)
+        weakly = verdict.confidence < (0.7 if verdict.label == BY_ELIMINATION else 0.55)
+        if weakly and best.area_fraction < 0.25:
+            # an inner zone (a portrait, a block of text) of a card that runs off the frame?
             cut = find_cut_off(small, cfg)
             if cut is not None and cut[1] > 1.5 * best.area_fraction and cv2.pointPolygonTest(
                     cut[0].astype(np.float32), tuple(map(float, best.corners.mean(axis=0))), False) >= 0:
