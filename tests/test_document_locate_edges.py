@@ -64,6 +64,16 @@ def test_polish_keeps_to_the_cut_edge_not_the_shadow_beyond_it() -> None:
     _assert_polished_onto(cv2.GaussianBlur(img, (3, 3), 0), card)
 
 
+def test_polish_keeps_to_the_card_not_a_checkerboard_edge_beside_it() -> None:
+    """On a checkerboard, the edge between two columns of squares runs straight beside the card's side; its contrast
+    changes sign at every square, and it is not the card's outermost step."""
+    ys, xs = np.mgrid[0:480, 0:640]
+    img = np.where(((xs // 40) + (ys // 40)) % 2 == 0, 150, 110).astype(np.uint8)[:, :, None].repeat(3, axis=2)
+    card = np.array([[130, 150], [500, 150], [500, 383], [130, 383]], np.float64)  # 10 px inside a column's edge
+    cv2.fillPoly(img, [card.astype(np.int32)], (226, 224, 230))
+    _assert_polished_onto(cv2.GaussianBlur(img, (3, 3), 0), card)
+
+
 def test_polish_gives_up_without_edges() -> None:
     flat = np.full((200, 300, 3), 128, np.uint8)
     square = np.array([[50, 50], [250, 50], [250, 150], [50, 150]], np.float64)

@@ -35,6 +35,7 @@ BAND_MIN_CONTRAST = 30.0  # Lab units: an end of the side where the card hardly 
 SOFT_REACH = 16  # px: a gradient peak's width is measured this far either way ...
 SOFT_RATIO = 2.5  # ... and a peak this many times wider than the normal's strongest (a ramp) is no edge ...
 SOFT_MIN_WIDTH = 6  # ... when wider than this (px)
+PATTERN_FLIPS = 3  # a line whose contrast changes sign this many times along it is a pattern's edge (a checkerboard)
 _CANVAS = 400  # px: the card's longer side in the rectified canvas of that search
 _DRIFTS = np.arange(-0.02, 0.0201, 0.005)  # a candidate line's drift across the side, share of the longer side
 
@@ -147,7 +148,9 @@ def polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: fl
     ridge, see :func:`_ridge_flanks`: a printed border inside the card, a
     ruled line beside it) is the card's outline. A peak topping a ramp (see
     :func:`_soft_peaks`: the blurred outer edge of the card's shadow on a
-    sheet) is no candidate.
+    sheet) is no candidate, nor a line whose contrast changes sign at every
+    square (:func:`_sign_flips`: the edge between two columns of a
+    checkerboard beside the card).
     """
     centre = corners.mean(axis=0)
     offsets = np.arange(-window, window + 1e-6, 1.0)
@@ -221,7 +224,10 @@ def polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: fl
         # two opposite gradients a few pixels apart; the card's edge is a step. The outermost step wins.
         # Nor is a ramp (the blurred outer edge of the card's shadow on a sheet, see _soft_peaks).
         flank = ridge[ri, ci] | soft[ri, ci]
-        ridged = np.array([bool(near[j].any()) and float(flank[near[j]].mean()) >= RIDGE_SHARE for j in cand])
+        sign = np.sign(signed[ri, ci])
+        ridged = np.array([bool(near[j].any()) and (float(flank[near[j]].mean()) >= RIDGE_SHARE
+                                                      or _sign_flips(sign[near[j]]) >= PATTERN_FLIPS)
+                           for j in cand])
         if not ridged.all():
             cand = cand[~ridged]
         li = int(cand[np.argmax(mid[cand])])
@@ -251,6 +257,26 @@ def _convergence(corners: np.ndarray, i: int, length: float) -> float:
     tv = float(np.dot(v - a, (b - a) / length))
     gap = length / 2 - tv
     return 1.0 / gap if abs(gap) > length else 0.0  # the vanishing point lies beyond the side's ends
+
+
+def _sign_flips(signs: np.ndarray) -> int:
+    """How often the contrast's sign changes along a line (``signs`` in order along it; runs of one are noise).
+
+    A card's edge keeps its sign, or changes it once or twice where the card crosses from a table onto a sheet;
+    the edge between two columns of a checkerboard changes it at every square.
+
+    >>> _sign_flips(np.array([1, 1, -1, -1, 1, 1, -1, -1, 1, 1]))
+    4
+    >>> _sign_flips(np.array([1, 1, 1, -1, 1, 1, -1, -1, -1]))
+    1
+    """
+    if len(signs) == 0:
+        return 0
+    edges = np.flatnonzero(np.diff(signs)) + 1
+    starts = np.concatenate(([0], edges))
+    lengths = np.diff(np.concatenate((starts, [len(signs)])))
+    kept = signs[starts[lengths >= 2]]
+    return int(np.count_nonzero(np.diff(kept)))
 
 
 def _ridge_flanks(signed: np.ndarray, peak: np.ndarray, reach: int = RIDGE_REACH) -> np.ndarray:
