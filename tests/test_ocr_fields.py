@@ -41,27 +41,37 @@ def test_printed_recto_and_verso_keep_accents() -> None:
 
 def test_document_number_of_the_wrong_length_is_read_again() -> None:
     """Orchestration with a fake engine: a line read with a doubled glyph (10 characters for the CNIe's 9) is
-    read again as one word; a read of the right length is kept as it is."""
+    read again larger, then as one word, and the first read of the right length is kept; a read of the right
+    length, or of a field without a fixed length, is read once."""
     from idverify.ocr import engine as ocr_engine
 
-    modes: list[int] = []
+    reads: list[tuple[int, int]] = []  # (page segmentation mode, zone image height)
+    answers: dict[tuple[int, int], str] = {}
 
     class Fake:
         name, version = "fake", "1"
 
         def recognize(self, gray: np.ndarray, *, lang: str = "fra", psm: int = 7, whitelist: str | None = None) -> str:
-            modes.append(psm)
-            return {7: "A2PO08L9S7", 8: "A2POBL9S7"}.get(psm, "")
+            reads.append((psm, gray.shape[0]))
+            rank = sum(1 for p, _ in reads if p == psm)  # the n-th read in this mode
+            return answers.get((psm, rank), "A2PO08L9S7" if psm == 7 else "")
 
     recto = cards.render_card(_persona(0), CardType.CNIE_2021, Side.RECTO)
     previous = ocr_engine.default_engine()
     ocr_engine.set_default_engine(Fake())
     try:
+        answers.update({(7, 3): "A2P08L9S7", (8, 1): "A2POBLOST"})  # right at the second larger read
         f = read_printed_fields(recto.image, "cnie_2021", "recto", names=["document_number"])
-        assert f.fields["document_number"] == "A2POBL9S7" and modes == [7, 8]
-        modes.clear()
+        assert f.fields["document_number"] == "A2P08L9S7" and [p for p, _ in reads] == [7, 7, 7]
+        assert reads[0][1] < reads[1][1] < reads[2][1]  # 1.25 then 1.5 times the zone image
+        reads.clear()
+        answers.clear()
+        answers[(8, 1)] = "A2POBL9S7"  # every line read doubles the glyph: the word read
+        f = read_printed_fields(recto.image, "cnie_2021", "recto", names=["document_number"])
+        assert f.fields["document_number"] == "A2POBL9S7" and [p for p, _ in reads] == [7, 7, 7, 8]
+        reads.clear()
         read_printed_fields(recto.image, "cnie_2021", "recto", names=["surname"])
-        assert modes == [7]  # no format to check: read once
+        assert [p for p, _ in reads] == [7]  # no format to check: read once
     finally:
         ocr_engine.set_default_engine(previous)
 

@@ -97,6 +97,9 @@ _SPECS: Mapping[str, _FieldSpec] = {
 
 # values of a fixed length: the CNIe's document number (9 characters, as in its MRZ), the old card's (12 digits)
 _LENGTHS: Mapping[tuple[str, str], int] = {("cnie_2021", "document_number"): 9, ("cni_1995", "document_number"): 12}
+# (scale, page segmentation mode) of the reads again when a read is not of that length: the line larger, then the
+# zone as one word and as a raw line
+RE_READS = ((1.25, 7), (1.5, 7), (1.0, 8), (1.0, 13))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,6 +187,14 @@ def _zone_image(gray: np.ndarray, box: tuple[int, int, int, int], refine: bool =
     return np.ascontiguousarray(crop)
 
 
+def _scaled(binary: np.ndarray, scale: float) -> np.ndarray:
+    """A binarised zone image resized by ``scale`` and binarised again."""
+    if scale == 1.0:
+        return binary
+    resized = cv2.resize(binary, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    return np.ascontiguousarray(cv2.threshold(resized, 127, 255, cv2.THRESH_BINARY)[1])
+
+
 def _value_line(text: str, label: str | None, clean: Callable[[str], str]) -> str:
     """The longest line of ``text`` that is not the field's printed label."""
     label_words = {w for w in fold_words(label or "") if len(w) > 2}
@@ -242,9 +253,11 @@ def read_printed_fields(rectified: ImageSource, card_type: CardType | str = Card
         length = _LENGTHS.get((layout.card_type.value, zone.name))
         if length is not None and len(value) != length:
             # a read of another length than the value's format: Tesseract's line mode can double or drop a
-            # glyph; read the zone again as one word, then as a raw line, and keep a read of the right length
-            for psm in (8, 13):
-                again = spec.clean(engine.recognize(image, lang=lang, psm=psm, whitelist=spec.whitelist))
+            # glyph at one scale and not at another; read the zone again larger, then as one word, then as a raw
+            # line, and keep the first read of the right length
+            for scale, psm in RE_READS:
+                again = spec.clean(engine.recognize(_scaled(image, scale), lang=lang, psm=psm,
+                                                    whitelist=spec.whitelist))
                 if len(again) == length:
                     value = again
                     break
