@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from idverify.document.layout import CardType, Side
-from idverify.document.locate import warp_card
+from idverify.document.quads import warp_card
 from idverify.ocr.crosscheck import fold
 from idverify.ocr.engine import default_engine
 from idverify.ocr.printed import read_printed_fields

@@ -212,7 +212,7 @@ def real_documents(data: Path, tally: Tally, passporteye: bool) -> None:
 
 def synthetic(n: int, tally: Tally, passporteye_n: int, seed: int) -> None:
     from idverify.document.layout import CardType, Side
-    from idverify.document.locate import warp_card
+    from idverify.document.quads import warp_card
     from idverify.synth.attacks import alter_mrz
     from idverify.synth.camera import Subject, capture, sample_params
     from idverify.synth.cards import render_card

@@ -5,8 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from idverify.document.locate import CardLocation, _triple, _unnamed, find_quads, locate_card, rectangle_aspect
+from idverify.document.locate import CardLocation, _unnamed, locate_card
 from idverify.document.outline import polish_in_crop
+from idverify.document.quads import _triple, find_quads, rectangle_aspect
 
 
 def _scene() -> tuple[np.ndarray, np.ndarray]:

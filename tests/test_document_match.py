@@ -13,8 +13,9 @@ import numpy as np
 
 from idverify.config import DOCUMENT
 from idverify.document import check_tilt, locate_card
-from idverify.document.locate import CardLocation, layout_for, warp_card
+from idverify.document.locate import CardLocation, layout_for
 from idverify.document.match import locate_like, match_card
+from idverify.document.quads import warp_card
 from idverify.document.tilt import register
 from idverify.synth.camera import Subject, capture, fit_in_frame, sample_params
 from idverify.synth.cards import CardRender, render_card

@@ -9,7 +9,7 @@ import numpy as np
 
 from idverify.config import DOCUMENT
 from idverify.document.layout import get_layout
-from idverify.document.locate import ID1_ASPECT, _edge_maps, _score_quad
+from idverify.document.quads import ID1_ASPECT, edge_maps, score_quad
 from idverify.document.tilt import ovd_response
 from idverify.synth.cards import render_card
 from idverify.synth.persona import make_persona
@@ -60,9 +60,9 @@ def test_steep_card_is_scored_at_other_phone_focal_lengths() -> None:
         corners = _projected_card(tilt, factor * default_f, size)
         img = np.full((size[1], size[0], 3), 90, np.uint8)
         cv2.fillConvexPoly(img, np.round(corners).astype(np.int32), (235, 235, 230), cv2.LINE_AA)
-        _, _, gx, gy = _edge_maps(img)
-        plain = _score_quad(corners, (gx, gy, 24.0), size, default_f, DOCUMENT.border_side_support)
-        with_prior = _score_quad(corners, (gx, gy, 24.0), size, default_f, DOCUMENT.border_side_support, prior)
+        _, _, gx, gy = edge_maps(img)
+        plain = score_quad(corners, (gx, gy, 24.0), size, default_f, DOCUMENT.border_side_support)
+        with_prior = score_quad(corners, (gx, gy, 24.0), size, default_f, DOCUMENT.border_side_support, prior)
         assert plain is not None and with_prior is not None
         assert with_prior.aspect_error <= plain.aspect_error + 1e-9
         if factor == 1.6:

@@ -25,15 +25,9 @@ import cv2
 import numpy as np
 
 from idverify.config import DOCUMENT, DocumentConfig
-from idverify.document.locate import (
-    CardLocation,
-    aspects_over_focals,
-    card_width,
-    focal_prior,
-    runs_off_frame,
-    warp_card,
-)
+from idverify.document.locate import CardLocation
 from idverify.document.outline import is_convex
+from idverify.document.quads import aspects_over_focals, card_width, focal_prior, runs_off_frame, warp_card
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
