@@ -223,14 +223,17 @@ def polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: fl
         # a thin printed line (a ruled line of the sheet beside the card, a line printed inside it) is a ridge:
         # two opposite gradients a few pixels apart; the card's edge is a step. The outermost step wins.
         # Nor is a ramp (the blurred outer edge of the card's shadow on a sheet, see _soft_peaks).
+        # Nor a pattern's edge (see _sign_flips), checked from the outermost line in only as far as needed.
         flank = ridge[ri, ci] | soft[ri, ci]
+        counts = near[cand].sum(axis=1)
+        ridged = (counts > 0) & ((near[cand] & flank[None, :]).sum(axis=1) / np.maximum(counts, 1) >= RIDGE_SHARE)
         sign = np.sign(signed[ri, ci])
-        ridged = np.array([bool(near[j].any()) and (float(flank[near[j]].mean()) >= RIDGE_SHARE
-                                                      or _sign_flips(sign[near[j]]) >= PATTERN_FLIPS)
-                           for j in cand])
-        if not ridged.all():
-            cand = cand[~ridged]
-        li = int(cand[np.argmax(mid[cand])])
+        order = np.argsort(-mid[cand], kind="stable")  # outermost first
+        li = int(cand[order[0]])  # when every line is a ridge, a ramp or a pattern's edge
+        for o in order:
+            if not ridged[o] and (counts[o] == 0 or _sign_flips(sign[near[cand[o]]]) < PATTERN_FLIPS):
+                li = int(cand[o])
+                break
         # least squares on the inliers (the nearest peak per normal)
         inl = near[li]
         t_in, o_in = tt[inl], off[inl]

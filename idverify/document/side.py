@@ -37,6 +37,9 @@ BY_ELIMINATION = "cni_1995/verso"
 SCORE_CEILING = {BY_ELIMINATION: 0.5}
 
 
+Aspect = float | tuple[float, float] | None  # width / height as estimated, a (lowest, highest) range, or unknown
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class SideVerdict:
     """The classifier's answer for one rectified card."""
@@ -202,9 +205,6 @@ def card_cues(rgb: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
             "busy": busy,
         })
     return out[0], out[1]
-
-
-Aspect = float | tuple[float, float] | None  # width / height as estimated, a (lowest, highest) range, or unknown
 
 
 def _aspect_match(aspect: Aspect, card_aspect: float) -> float:
