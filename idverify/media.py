@@ -44,9 +44,11 @@ ImageSource = Union[str, os.PathLike, bytes, bytearray, memoryview, np.ndarray]
 VideoSource = Union[str, os.PathLike, bytes, bytearray, memoryview]
 
 
-
 def _quiet_opencv() -> None:
-    """Silence OpenCV's own stderr chatter on corrupt input (errors still raise)."""
+    """Silence OpenCV's own stderr chatter on corrupt input (errors still raise), and FFmpeg's inside it (``moov
+    atom not found`` on a truncated upload: the caller gets ``video_corrupt`` instead) unless the host application
+    set ``OPENCV_FFMPEG_LOGLEVEL`` itself."""
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET, read when the first video is opened
     logging_api = getattr(getattr(cv2, "utils", None), "logging", None)
     if logging_api is not None:
         logging_api.setLogLevel(logging_api.LOG_LEVEL_SILENT)

@@ -6,6 +6,7 @@ import io
 import os
 import struct
 import subprocess
+import sys
 import tempfile
 import zlib
 from pathlib import Path
@@ -157,6 +158,19 @@ def test_truncated_clip_is_flagged(tmp_path: Path, gradient_rgb: np.ndarray) -> 
         assert exc.reason == "video_corrupt"
     else:
         assert clip.truncated and len(clip) < 60
+
+
+def test_corrupt_clip_leaves_stderr_quiet(tmp_path: Path, clip_path: Path) -> None:
+    """FFmpeg's own messages on a truncated upload ("moov atom not found") do not reach the process's stderr: the
+    caller gets ``video_corrupt``. A fresh interpreter: FFmpeg reads its log level when the first video opens."""
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(clip_path.read_bytes()[:300])
+    code = ("import sys\nfrom idverify.errors import InputError\nfrom idverify.media import load_clip\n"
+            f"try:\n    load_clip({str(cut)!r})\nexcept InputError as exc:\n    print(exc.reason)\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_FFMPEG_LOGLEVEL"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.strip() == "video_corrupt"
+    assert done.stderr == ""
 
 
 @pytest.mark.skipif(subprocess.run(["which", "ffmpeg"], capture_output=True).returncode != 0, reason="needs ffmpeg")
