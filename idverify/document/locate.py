@@ -55,6 +55,7 @@ FULL_FRAME_MIN_SIDE = 0.55  # side score for the whole frame to be taken as a sc
 NESTED_SHARE = 0.7  # a quad within another and at most this share of its area lies on it (a card on a sheet)
 EXTRA_KEPT = 4  # candidates from elsewhere than the edges the content pick also reads, after the best ...
 EXTRA_READ_MARGIN = 0.05  # ... unless an outlined candidate reads as the same side this nearly as surely
+_READ_SIZE = (512, round(512 / ID1_ASPECT))  # a candidate warped to this size for the classifier to read
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -254,7 +255,7 @@ def _prefer_nested_card(small: np.ndarray, best: Quad, quads: list[Quad], cfg: D
     if not inner:
         return best
     gx, gy = colour_gradients(small)  # the gradients find_quads scored the outlines on
-    size = (512, round(512 / ID1_ASPECT))
+    size = _READ_SIZE
     verdict_best = None
     pts_o, mag_o = _outline_contrast(best.corners, gx, gy)
     for q in inner:
@@ -277,6 +278,11 @@ def _prefer_nested_card(small: np.ndarray, best: Quad, quads: list[Quad], cfg: D
     return best
 
 
+def _usable(q: Quad, cfg: DocumentConfig) -> bool:
+    """A candidate the search considers: its sides on edges, a card's aspect, whole inside the frame."""
+    return q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error and not q.touches_border
+
+
 def _extra_candidates(small: np.ndarray, maps: EdgeMaps, cfg: DocumentConfig, outlines: list[np.ndarray]) -> list[Quad]:
     """Candidates from elsewhere than the edge search (outlines seeded by the print,
     :mod:`idverify.document.print_seeds`; a quad an earlier search turned down for its size), scored like the
@@ -288,8 +294,7 @@ def _extra_candidates(small: np.ndarray, maps: EdgeMaps, cfg: DocumentConfig, ou
                           prior) for q in outlines]
     kept: list[Quad] = []
     for q in sorted((q for q in scored if q is not None), key=lambda q: -q.score):
-        if (q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error and not q.touches_border
-                and q.area_fraction >= cfg.min_area_fraction
+        if (_usable(q, cfg) and q.area_fraction >= cfg.min_area_fraction
                 and all(quad_overlap(q.corners, k.corners) < 0.9 for k in kept)):
             kept.append(q)
     return kept[:EXTRA_KEPT]
@@ -304,7 +309,7 @@ def _pick_by_content(small: np.ndarray, quads: list[Quad], extra: Sequence[Quad]
     """
     from idverify.document.side import classify_card
 
-    read = [(q, classify_card(warp_card(small, q.corners, (512, round(512 / ID1_ASPECT))))) for q in [*quads, *extra]]
+    read = [(q, classify_card(warp_card(small, q.corners, _READ_SIZE))) for q in [*quads, *extra]]
     best, verdict = max(read, key=lambda qv: qv[0].score + (0.6 * qv[1].score if qv[1].card_type is not None else 0.0)
                         + 0.3 * math.sqrt(qv[0].area_fraction))
     if any(best is q for q in extra):
@@ -442,8 +447,7 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     s = small.shape[1] / w
     maps = edge_maps(small)
     quads = find_quads(small, cfg, maps=maps)
-    good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error
-            and not q.touches_border]
+    good = [q for q in quads if _usable(q, cfg)]
     # a faint edge (a white card on a white sheet) may be missing from the first edge map; so may a card's
     # side over a sheet when the best whole quad is a zone (a portrait) inside a larger card-shaped outline
     # that the sheet runs into the frame
@@ -455,8 +459,7 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
             or good[0].support < cfg.resensitive_support):
         quads = find_quads(small, cfg, sensitive=True, line_quads=not good) + quads
         quads.sort(key=lambda q: -q.score)
-        good = [q for q in quads if q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error
-                and not q.touches_border]
+        good = [q for q in quads if _usable(q, cfg)]
     # the print seeds outlines the edges may not close (a small card across a sheet); the content pick reads them,
     # and the quad an earlier search turned down for its size alone
     extra = print_seeded_outlines(small) if seeds and classify else []
@@ -488,9 +491,8 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
         if verdict.confidence < cfg.sure_side_score:
             # close candidates, none read surely as a card: the card's outline may have merged with what it lies
             # on (a sheet's edge closing the contour); its four straight edges still make a quad of lines
-            lined = [q for q in find_quads(small, cfg, lines_only=True, maps=maps) if q.support >= cfg.min_edge_support
-                     and q.aspect_error <= cfg.max_aspect_error and not q.touches_border
-                     and q.area_fraction >= cfg.min_area_fraction]
+            lined = [q for q in find_quads(small, cfg, lines_only=True, maps=maps)
+                     if _usable(q, cfg) and q.area_fraction >= cfg.min_area_fraction]
             other, other_verdict = _pick_by_content(small, [best, *lined[:3]]) if lined else (best, verdict)
             if other_verdict.score >= cfg.sure_side_score:  # named surely (a read by elimination never is)
                 best = other
