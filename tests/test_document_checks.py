@@ -18,7 +18,7 @@ import pytest
 from idverify.document import assess_quality, check_document, check_tilt, classify_card, locate_card
 from idverify.document.layout import CardType, Side, get_layout
 from idverify.document.locate import layout_for
-from idverify.document.side import mrz_lines
+from idverify.document.side import card_cues, mrz_lines
 from idverify.reasons import REASONS
 from idverify.synth import attacks
 from idverify.synth.camera import Glare, Subject, capture, fit_in_frame, sample_params
@@ -119,6 +119,24 @@ def test_steep_view_aspect_range_reads_both_card_sizes() -> None:
     img = _card(4, "cni_1995", "verso").image
     assert classify_card(img, aspect=(1.31, 1.64)).label == "cni_1995/verso"
     assert classify_card(img, aspect=(1.58, 1.64)).label == "unknown"
+
+
+def test_chip_is_a_plate_inside_its_box_not_gold_running_out_of_it() -> None:
+    """Brass inside the chip box reads as a chip; the same brass reaching the card's edge (wood, a key, cloth seen
+    through a wrong outline) does not. The carte Vitale's chip lies on a yellow band reaching the edge: the colour
+    tells the plate from the band."""
+    old = _card(4, "cni_1995", "verso").image
+    h, w = old.shape[:2]
+    brass = (181, 145, 60)
+    plate = cv2.rectangle(old.copy(), (int(0.08 * w), int(0.38 * h)), (int(0.2 * w), int(0.56 * h)), brass, -1)
+    bar = cv2.rectangle(old.copy(), (0, int(0.38 * h)), (int(0.2 * w), int(0.56 * h)), brass, -1)
+    assert card_cues(plate)[0]["chip"] > 0.1
+    assert card_cues(bar)[0]["chip"] == 0.0
+    assert classify_card(bar).label == "cni_1995/verso"
+    verso = _card(21, "cnie_2021", "verso").image.copy()
+    verso[:, :int(0.12 * verso.shape[1])] = (255, 204, 0)  # a band over the chip's left part, out to the card's edge
+    assert card_cues(verso)[0]["chip"] > 0.1
+    assert classify_card(verso).label == "cnie_2021/verso"
 
 
 def test_text_block_of_a_card_cut_off_by_the_frame_is_not_a_card() -> None:

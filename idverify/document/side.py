@@ -4,7 +4,8 @@ Template cues measured on a rectified thumbnail, in both 180° orientations:
 
 * ``mrz_lines``: long text lines in the bottom band (3 for the CNIe verso's
   TD1, 2 for the old card's 2 x 36), by black-hat text mask and line blobs;
-* ``chip``: the gold contact plate on the left, middle height;
+* ``chip``: the gold contact plate on the left, middle height: a bounded
+  plate (see :func:`_bounded_plate`), not gold running out of its box;
 * ``header``: the tricolour mark top-left and the blue EU flag top-right of
   the CNIe recto;
 * ``green``: the carte Vitale's green (and yellow);
@@ -33,6 +34,10 @@ UNKNOWN = "unknown"
 LABELS = ("cnie_2021/recto", "cnie_2021/verso", "cni_1995/recto", "cni_1995/verso", "carte_vitale/recto", UNKNOWN)
 # the label read by elimination (no MRZ, chip, flag or green; printed text and the old card's aspect): the weakest
 BY_ELIMINATION = "cni_1995/verso"
+CHIP_BOX = (0.02, 0.28, 0.28, 0.68)  # x0, y0, x1, y1 (share of the card's width and height) the chip lies in
+# Lab units: a pixel this near the plate's colour is plate. A synthetic chip's own shading spreads its pixels
+# 17.6 (median chip, 90th percentile) from its median; the real carte Vitale's yellow band lies 30.5 from its chip.
+PLATE_COLOUR_SPREAD = 20.0
 # the highest score a label's rule can give (the old card's verso has the fewest cues and is capped lower)
 SCORE_CEILING = {BY_ELIMINATION: 0.5}
 
@@ -184,7 +189,9 @@ def card_cues(rgb: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
         # the gold plate's share of its box, less the card's gold overall (a warm cast or the
         # carte Vitale's yellow wave): 1.1 x leaves the widest gap between the weakest chip and
         # the strongest chip-less box on seeds 0-9 + samples/ (1.5 read strong waves as no chip)
-        chip_box = _fraction(m["gold"], (0.02, 0.28, 0.28, 0.68))
+        chip_box = _fraction(m["gold"], CHIP_BOX)
+        if chip_box > 1.1 * gold_all and not _bounded_plate(img[::-1, ::-1] if flipped else img, m["gold"]):
+            chip_box = 0.0
         out.append({
             "mrz_lines": float(lines_top if flipped else lines_bottom),
             "mrz_cover": cover_top if flipped else cover_bottom,
@@ -205,6 +212,34 @@ def card_cues(rgb: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
             "busy": busy,
         })
     return out[0], out[1]
+
+
+def _bounded_plate(rgb: np.ndarray, gold: np.ndarray) -> bool:
+    """Whether the gold in the chip box is a plate within it: the pixels of the plate's colour (the median of
+    the gold at the box's centre) make a region that reaches none of the box's sides.
+
+    Wood, cloth or a brass key seen through a wrong outline runs out of the
+    box; a chip does not. The carte Vitale's chip lies on its yellow band,
+    which reaches the card's edge: the colour tells the plate from the band.
+    """
+    h, w = gold.shape
+    x0, y0, x1, y1 = (int(f * n) for f, n in zip(CHIP_BOX, (w, h, w, h), strict=True))
+    mask = gold[y0:y1, x0:x1] > 0
+    bh, bw = mask.shape
+    lab = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab *= np.array([100.0 / 255.0, 1.0, 1.0], np.float32)  # L to 0-100; a and b keep their offset
+    centre = np.zeros_like(mask)
+    centre[bh // 4:3 * bh // 4, bw // 4:3 * bw // 4] = True
+    seen = mask & centre if int((mask & centre).sum()) >= 20 else mask
+    if not seen.any():
+        return False
+    colour = np.median(lab[seen], axis=0)
+    plate = (mask & (np.linalg.norm(lab - colour, axis=2) <= PLATE_COLOUR_SPREAD)).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(plate, connectivity=8)
+    if n <= 1:
+        return False
+    x, y, cw, ch = stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])), :4]
+    return bool(x > 0 and y > 0 and x + cw < bw and y + ch < bh)
 
 
 def _aspect_match(aspect: Aspect, card_aspect: float) -> float:
