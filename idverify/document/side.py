@@ -5,7 +5,7 @@ Template cues measured on a rectified thumbnail, in both 180° orientations:
 * ``mrz_lines``: long text lines in the bottom band (3 for the CNIe verso's
   TD1, 2 for the old card's 2 x 36), by black-hat text mask and line blobs;
 * ``chip``: the gold contact plate on the left, middle height: a bounded
-  plate (see :func:`_bounded_plate`), not gold running out of its box;
+  plate (see :func:`_plate_share`), not gold running out of its box;
 * ``header``: the tricolour mark top-left and the blue EU flag top-right of
   the CNIe recto;
 * ``green``: the carte Vitale's green (and yellow);
@@ -181,22 +181,15 @@ def card_cues(rgb: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
     # print has structure larger than a pixel; static, sand or fabric loses most of its contrast in a blur
     g32 = gray.astype(np.float32)
     busy = 1.0 - float(cv2.GaussianBlur(g32, (0, 0), 2.0).std()) / max(float(g32.std()), 1e-6)
-    gold_all = float(masks["gold"].mean())
     out = []
     for flipped in (False, True):
         m = {k_: (v[::-1, ::-1] if flipped else v) for k_, v in masks.items()}
         ink_o = ink_f[::-1, ::-1] if flipped else ink_f
-        # the gold plate's share of its box, less the card's gold overall (a warm cast or the
-        # carte Vitale's yellow wave): 1.1 x leaves the widest gap between the weakest chip and
-        # the strongest chip-less box on seeds 0-9 + samples/ (1.5 read strong waves as no chip)
-        chip_box = _fraction(m["gold"], CHIP_BOX)
-        if chip_box > 1.1 * gold_all and not _bounded_plate(img[::-1, ::-1] if flipped else img, m["gold"]):
-            chip_box = 0.0
         out.append({
             "mrz_lines": float(lines_top if flipped else lines_bottom),
             "mrz_cover": cover_top if flipped else cover_bottom,
             "mrz_lines_top": float(lines_bottom if flipped else lines_top),
-            "chip": max(0.0, chip_box - 1.1 * gold_all),
+            "chip": _plate_share(img[::-1, ::-1] if flipped else img, m["gold"]),
             "flag_blue_tl": _fraction(m["blue"], (0.0, 0.0, 0.22, 0.2)),
             "flag_red_tl": _fraction(m["red"], (0.0, 0.0, 0.22, 0.2)),
             "eu_blue_tr": _fraction(m["blue"], (0.78, 0.0, 1.0, 0.25)),
@@ -214,32 +207,35 @@ def card_cues(rgb: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
     return out[0], out[1]
 
 
-def _bounded_plate(rgb: np.ndarray, gold: np.ndarray) -> bool:
-    """Whether the gold in the chip box is a plate within it: the pixels of the plate's colour (the median of
-    the gold at the box's centre) make a region that reaches none of the box's sides.
+def _plate_share(rgb: np.ndarray, gold: np.ndarray) -> float:
+    """The chip's plate as a share of its box: the region of the plate's colour (the median of the gold at the
+    box's centre, within ``PLATE_COLOUR_SPREAD``), 0 when it reaches a side of the box.
 
-    Wood, cloth or a brass key seen through a wrong outline runs out of the
-    box; a chip does not. The carte Vitale's chip lies on its yellow band,
-    which reaches the card's edge: the colour tells the plate from the band.
+    Wood, cloth or a brass key seen through a wrong outline, or a warm
+    light turning a pale card gold, runs out of the box; a chip does not.
+    The carte Vitale's chip lies on its yellow band, which reaches the
+    card's edge: the colour tells the plate from the band.
     """
     h, w = gold.shape
     x0, y0, x1, y1 = (int(f * n) for f, n in zip(CHIP_BOX, (w, h, w, h), strict=True))
     mask = gold[y0:y1, x0:x1] > 0
+    if not mask.any():
+        return 0.0
     bh, bw = mask.shape
     lab = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB).astype(np.float32)
     lab *= np.array([100.0 / 255.0, 1.0, 1.0], np.float32)  # L to 0-100; a and b keep their offset
     centre = np.zeros_like(mask)
     centre[bh // 4:3 * bh // 4, bw // 4:3 * bw // 4] = True
     seen = mask & centre if int((mask & centre).sum()) >= 20 else mask
-    if not seen.any():
-        return False
     colour = np.median(lab[seen], axis=0)
     plate = (mask & (np.linalg.norm(lab - colour, axis=2) <= PLATE_COLOUR_SPREAD)).astype(np.uint8)
     n, _, stats, _ = cv2.connectedComponentsWithStats(plate, connectivity=8)
     if n <= 1:
-        return False
-    x, y, cw, ch = stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])), :4]
-    return bool(x > 0 and y > 0 and x + cw < bw and y + ch < bh)
+        return 0.0
+    x, y, cw, ch, area = stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))]
+    if x == 0 or y == 0 or x + cw == bw or y + ch == bh:
+        return 0.0
+    return float(area) / float(mask.size)
 
 
 def _aspect_match(aspect: Aspect, card_aspect: float) -> float:
