@@ -139,6 +139,15 @@ def test_chip_is_a_plate_inside_its_box_not_gold_running_out_of_it() -> None:
     assert classify_card(verso).label == "cnie_2021/verso"
 
 
+def test_chip_of_a_card_turned_gold_by_a_warm_light_is_still_seen() -> None:
+    """A warm light turns a pale carte Vitale gold nearly all over (85 % of it passes the gold colour): the chip
+    is still a plate of its own colour inside its box (the cue was once the box's gold less the card's, 0.024)."""
+    img = _card(24, "carte_vitale", "recto").image.astype(np.float32)
+    warm = np.clip(img * np.array([1.0, 0.93, 0.65], np.float32), 0, 255).astype(np.uint8)
+    assert card_cues(warm)[0]["chip"] > 0.05
+    assert classify_card(warm).label == "carte_vitale/recto"
+
+
 def test_text_block_of_a_card_cut_off_by_the_frame_is_not_a_card() -> None:
     """The bundled cut-off recto: the largest whole quad is a block of its text, read by elimination just over the
     "unknown" bar; the card runs off the frame, and that is the reason given."""
