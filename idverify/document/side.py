@@ -149,10 +149,15 @@ def _looks_like_characters(line: np.ndarray) -> bool:
     return bool(glyphs >= 20 and 0.2 <= inked <= 0.9 and np.mean(widths <= 2.5 * med) >= 0.7)
 
 
-def _fraction(mask: np.ndarray, box: tuple[float, float, float, float]) -> float:
-    h, w = mask.shape
+def _box(shape: tuple[int, ...], box: tuple[float, float, float, float]) -> tuple[slice, slice]:
+    """Rows and columns of ``box`` (x0, y0, x1, y1 as shares of the width and height) in an image of ``shape``."""
+    h, w = shape[:2]
     x0, y0, x1, y1 = box
-    roi = mask[int(y0 * h):int(y1 * h), int(x0 * w):int(x1 * w)]
+    return slice(int(y0 * h), int(y1 * h)), slice(int(x0 * w), int(x1 * w))
+
+
+def _fraction(mask: np.ndarray, box: tuple[float, float, float, float]) -> float:
+    roi = mask[_box(mask.shape, box)]
     return float(roi.mean()) if roi.size else 0.0
 
 
@@ -216,13 +221,12 @@ def _plate_share(rgb: np.ndarray, gold: np.ndarray) -> float:
     The carte Vitale's chip lies on its yellow band, which reaches the
     card's edge: the colour tells the plate from the band.
     """
-    h, w = gold.shape
-    x0, y0, x1, y1 = (int(f * n) for f, n in zip(CHIP_BOX, (w, h, w, h), strict=True))
-    mask = gold[y0:y1, x0:x1] > 0
+    rows, cols = _box(gold.shape, CHIP_BOX)
+    mask = gold[rows, cols] > 0
     if not mask.any():
         return 0.0
     bh, bw = mask.shape
-    lab = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = cv2.cvtColor(np.ascontiguousarray(rgb[rows, cols]), cv2.COLOR_RGB2LAB).astype(np.float32)
     lab *= np.array([100.0 / 255.0, 1.0, 1.0], np.float32)  # L to 0-100; a and b keep their offset
     centre = np.zeros_like(mask)
     centre[bh // 4:3 * bh // 4, bw // 4:3 * bw // 4] = True
