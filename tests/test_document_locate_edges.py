@@ -65,6 +65,18 @@ def test_polish_keeps_to_the_cut_edge_not_the_shadow_beyond_it() -> None:
     _assert_polished_onto(cv2.GaussianBlur(img, (3, 3), 0), card)
 
 
+def test_polish_keeps_to_the_cut_edge_not_a_narrow_shadow_beyond_it() -> None:
+    """A shadow too narrow to make a ramp: its outer edge, 6 px out, is weaker and wider than the card's cut edge."""
+    img = np.full((480, 640, 3), (120, 150, 110), np.uint8)
+    card = np.array([[100, 150], [500, 150], [500, 402], [100, 402]], np.float64)
+    shadow = np.zeros((480, 640), np.float32)
+    cv2.fillPoly(shadow, [(card + 6).astype(np.int32)], 45.0)
+    shadow = cv2.GaussianBlur(shadow, (0, 0), 2.0)
+    img = np.clip(img.astype(np.float32) - shadow[:, :, None], 0, 255).astype(np.uint8)
+    cv2.fillPoly(img, [card.astype(np.int32)], (226, 228, 232))
+    _assert_polished_onto(cv2.GaussianBlur(img, (3, 3), 0), card)
+
+
 def test_polish_keeps_to_the_card_not_a_checkerboard_edge_beside_it() -> None:
     """On a checkerboard, the edge between two columns of squares runs straight beside the card's side; its contrast
     changes sign at every square, and it is not the card's outermost step."""

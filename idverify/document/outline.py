@@ -35,6 +35,8 @@ BAND_MIN_CONTRAST = 30.0  # Lab units: an end of the side where the card hardly 
 SOFT_REACH = 16  # px: a gradient peak's width is measured this far either way ...
 SOFT_RATIO = 2.5  # ... and a peak this many times wider than the normal's strongest (a ramp) is no edge ...
 SOFT_MIN_WIDTH = 6  # ... when wider than this (px)
+SHADOW_CONTRAST = 2.5  # ... nor a peak that far outside a step this many times stronger ...
+SHADOW_WIDTH_RATIO = 1.5  # ... and this many times sharper (a shadow too narrow for a ramp beyond the card's edge)
 PATTERN_FLIPS = 3  # a line whose contrast changes sign this many times along it is a pattern's edge (a checkerboard)
 _CANVAS = 400  # px: the card's longer side in the rectified canvas of that search
 _DRIFTS = np.arange(-0.02, 0.0201, 0.005)  # a candidate line's drift across the side, share of the longer side
@@ -295,10 +297,13 @@ def _ridge_flanks(signed: np.ndarray, peak: np.ndarray, reach: int = RIDGE_REACH
 
 
 def _soft_peaks(vals: np.ndarray, peak: np.ndarray, ridge: np.ndarray, reach: int = SOFT_REACH) -> np.ndarray:
-    """Which ``peak`` cells (rows: normals, columns: offsets) top a ramp, not a step: the gradient stays above
-    half the peak over more than ``SOFT_RATIO`` times the width it does at the normal's strongest step (not a
+    """Which ``peak`` cells (rows: normals, columns: offsets, outwards) top a ramp, not a step: the gradient stays
+    above half the peak over more than ``SOFT_RATIO`` times the width it does at the normal's strongest step (not a
     ``ridge``: a thin printed line is sharper than any edge), and over more than ``SOFT_MIN_WIDTH`` px. A shadow's
-    blurred outer edge beside the card's cut edge is such a ramp; a blurred photo blurs both alike."""
+    blurred outer edge beside the card's cut edge is such a ramp; a blurred photo blurs both alike. A narrower
+    shadow's outer edge is no ramp by that measure, but it lies within ``reach`` px outside a step at least
+    ``SHADOW_CONTRAST`` times stronger and ``SHADOW_WIDTH_RATIO`` times sharper (the card's cut edge): it is
+    soft too. A card's own edge outside a printed step is as sharp as the print."""
     half = 0.5 * vals
     width = np.ones(vals.shape, np.int32)
     for direction in (1, -1):
@@ -314,7 +319,13 @@ def _soft_peaks(vals: np.ndarray, peak: np.ndarray, ridge: np.ndarray, reach: in
     steps = peak & ~ridge
     strongest = np.argmax(np.where(np.where(steps.any(axis=1, keepdims=True), steps, peak), vals, -1.0), axis=1)
     sharp = width[np.arange(len(vals)), strongest][:, None]
-    return peak & (width > np.maximum(SOFT_MIN_WIDTH, SOFT_RATIO * sharp))
+    soft = peak & (width > np.maximum(SOFT_MIN_WIDTH, SOFT_RATIO * sharp))
+    for k in range(1, reach + 1):  # a shadow's outer edge a few px outside the card's (columns run outwards)
+        beside = np.zeros(vals.shape, bool)
+        beside[:, k:] = (peak[:, :-k] & (vals[:, :-k] >= SHADOW_CONTRAST * vals[:, k:])
+                         & (width[:, k:] >= SHADOW_WIDTH_RATIO * width[:, :-k]))
+        soft |= peak & beside
+    return soft
 
 
 def colour_gradients(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
