@@ -261,7 +261,8 @@ def eval_tilt(pairs: list[dict[str, Any]]) -> dict[str, Any]:
     for kind in by_kind:
         out[kind]["tilted_matched"] = matched[kind]
         out[kind]["flat_matched"] = matched_flat[kind]
-    out["genuine"]["median_angle_error_deg"] = statistics.median(angle_err) if angle_err else None
+    if "genuine" in out:
+        out["genuine"]["median_angle_error_deg"] = statistics.median(angle_err) if angle_err else None
     out["wrong"] = wrong
     out["responses"] = {label: dict(kinds) for label, kinds in responses.items()}
     return out
