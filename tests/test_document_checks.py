@@ -139,6 +139,19 @@ def test_chip_is_a_plate_inside_its_box_not_gold_running_out_of_it() -> None:
     assert classify_card(verso).label == "cnie_2021/verso"
 
 
+def test_cnie_verso_with_an_mrz_line_lost_is_not_the_old_recto() -> None:
+    """Blur can merge two TD1 lines or break one up, leaving two MRZ-like lines: with the chip beside them the card
+    is still the CNIe's verso (the old card's 2 x 36 MRZ has no chip), and the old recto still reads as itself."""
+    img = _card(21, "cnie_2021", "verso").image.copy()
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = get_layout(CardType.CNIE_2021, Side.VERSO).zone("mrz").pixel_box((w, h))
+    img[y0 + 2 * (y1 - y0) // 3:y1, x0:x1] = np.median(img[y0:y1, x0:x1].reshape(-1, 3), axis=0)  # the last line gone
+    cues = card_cues(img)[0]
+    assert cues["mrz_lines"] == 2 and cues["chip"] > 0.05
+    assert classify_card(img).label == "cnie_2021/verso"
+    assert classify_card(_card(22, "cni_1995", "recto").image).label == "cni_1995/recto"
+
+
 def test_chip_of_a_card_turned_gold_by_a_warm_light_is_still_seen() -> None:
     """A warm light turns a pale carte Vitale gold nearly all over (85 % of it passes the gold colour): the chip
     is still a plate of its own colour inside its box (the cue was once the box's gold less the card's, 0.024)."""

@@ -257,7 +257,8 @@ def _scores(c: dict[str, float], aspect: Aspect) -> dict[str, float]:
     old_aspect = _aspect_match(aspect, 1.419)
     id1_aspect = _aspect_match(aspect, 1.586)
     chip = min(1.0, c["chip"] / 0.05)
-    mrz3 = 1.0 if c["mrz_lines"] == 3 else (0.5 if c["mrz_lines"] == 4 else 0.0)
+    # a blurred TD1 can lose a line (two merge, or one falls apart); the old card's 2 x 36 has no chip beside it
+    mrz3 = {3: 1.0, 4: 0.5, 2: 0.5 * chip}.get(int(c["mrz_lines"]), 0.0)
     mrz2 = 1.0 if c["mrz_lines"] == 2 else 0.0
     no_mrz = {0: 1.0, 1: 0.7}.get(int(c["mrz_lines"]), 0.0)  # one long line alone is not an MRZ
     header = min(1.0, c["flag_blue_tl"] / 0.04) * min(1.0, c["flag_red_tl"] / 0.02)
