@@ -7,6 +7,7 @@ benchmarks/document_checks.py (visible skip below when ../shared/data is absent)
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from pathlib import Path
@@ -16,9 +17,10 @@ import numpy as np
 import pytest
 
 from idverify.document import assess_quality, check_document, check_tilt, classify_card, locate_card
+from idverify.document import side as side_module
 from idverify.document.layout import CardType, Side, get_layout
 from idverify.document.locate import layout_for
-from idverify.document.side import card_cues, mrz_lines
+from idverify.document.side import Aspect, SideVerdict, card_cues, mrz_lines
 from idverify.reasons import REASONS
 from idverify.synth import attacks
 from idverify.synth.camera import Glare, Subject, capture, fit_in_frame, sample_params
@@ -150,6 +152,24 @@ def test_cnie_verso_with_an_mrz_line_lost_is_not_the_old_recto() -> None:
     assert cues["mrz_lines"] == 2 and cues["chip"] > 0.05
     assert classify_card(img).label == "cnie_2021/verso"
     assert classify_card(_card(22, "cni_1995", "recto").image).label == "cni_1995/recto"
+
+
+def test_card_read_by_elimination_at_thumbnail_size_is_read_again_sharper(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The locator reads the card on a 256 px thumbnail; when that names nothing (an old card's MRZ of 36
+    characters can blur there), it reads a 512 px warp before settling for a reading by elimination."""
+    real = side_module.classify_card
+
+    def blurred_at_256(rgb: np.ndarray, aspect: Aspect = None) -> SideVerdict:
+        verdict = real(rgb, aspect)
+        if rgb.shape[1] == 256 and verdict.label == "cni_1995/recto":  # the MRZ lost: text and aspect only
+            return dataclasses.replace(verdict, side="verso", score=0.4)
+        return verdict
+
+    monkeypatch.setattr(side_module, "classify_card", blurred_at_256)
+    card = _card(22, "cni_1995", "recto").image
+    scene = np.full((card.shape[0] + 160, card.shape[1] + 160, 3), 40, np.uint8)
+    scene[80:-80, 80:-80] = card
+    assert locate_card(scene).label == "cni_1995/recto"
 
 
 def test_chip_of_a_card_turned_gold_by_a_warm_light_is_still_seen() -> None:

@@ -400,6 +400,11 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     return first
 
 
+def _named(verdict: SideVerdict) -> bool:
+    """Read by a cue of its own (not unknown, not by elimination)."""
+    return verdict.card_type is not None and verdict.label != BY_ELIMINATION
+
+
 def _reading_rank(loc: CardLocation) -> int:
     """2 for a card named by its content, 1 for a reading by elimination, 0 for none."""
     return 0 if loc.card_type is None else 1 if loc.label == BY_ELIMINATION else 2
@@ -524,6 +529,13 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
         thumb_size = (256, round(256 / ID1_ASPECT))
         thumb = warp_card(work.pixels, src, thumb_size)
         verdict = classify_card(thumb, aspect=_seen_aspect(best))
+        if not _named(verdict):
+            # no named cue at 256 px (an old card's MRZ of 36 characters blurs there): read again at the
+            # classifier's own width before reading by elimination
+            sharper = classify_card(warp_card(work.pixels, src, (512, round(512 / ID1_ASPECT))),
+                                    aspect=_seen_aspect(best))
+            if _named(sharper):
+                verdict = sharper
         # read weakly: a reading by elimination barely over the "unknown" bar is one too (a block of text)
         weakly = verdict.confidence < (0.7 if verdict.label == BY_ELIMINATION else 0.55)
         if weakly and best.area_fraction < 0.25:
