@@ -400,19 +400,14 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     return first
 
 
-def _named(verdict: SideVerdict) -> bool:
-    """Read by a cue of its own (not unknown, not by elimination)."""
-    return verdict.card_type is not None and verdict.label != BY_ELIMINATION
-
-
 def _reading_rank(loc: CardLocation) -> int:
     """2 for a card named by its content, 1 for a reading by elimination, 0 for none."""
     return 0 if loc.card_type is None else 1 if loc.label == BY_ELIMINATION else 2
 
 
-def _unnamed(loc: CardLocation) -> bool:
+def _unnamed(reading: CardLocation | SideVerdict) -> bool:
     """No card type read, or only by elimination (the old card's verso: a blank sheet reads so too)."""
-    return loc.card_type is None or loc.label == BY_ELIMINATION
+    return reading.card_type is None or reading.label == BY_ELIMINATION
 
 
 def _lies_on(inner: np.ndarray | None, outer: np.ndarray | None) -> bool:
@@ -529,12 +524,12 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
         thumb_size = (256, round(256 / ID1_ASPECT))
         thumb = warp_card(work.pixels, src, thumb_size)
         verdict = classify_card(thumb, aspect=_seen_aspect(best))
-        if not _named(verdict):
+        if _unnamed(verdict):
             # no named cue at 256 px (an old card's MRZ of 36 characters blurs there): read again at the
             # classifier's own width before reading by elimination
             sharper = classify_card(warp_card(work.pixels, src, (512, round(512 / ID1_ASPECT))),
                                     aspect=_seen_aspect(best))
-            if _named(sharper):
+            if not _unnamed(sharper):
                 verdict = sharper
         # read weakly: a reading by elimination barely over the "unknown" bar is one too (a block of text)
         weakly = verdict.confidence < (0.7 if verdict.label == BY_ELIMINATION else 0.55)
