@@ -523,12 +523,12 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
 
         thumb_size = (256, round(256 / ID1_ASPECT))
         thumb = warp_card(work.pixels, src, thumb_size)
-        verdict = classify_card(thumb, aspect=_seen_aspect(best))
+        seen_aspect = _seen_aspect(best)
+        verdict = classify_card(thumb, aspect=seen_aspect)
         if _unnamed(verdict):
             # no named cue at 256 px (an old card's MRZ of 36 characters blurs there): read again at the
             # classifier's own width before reading by elimination
-            sharper = classify_card(warp_card(work.pixels, src, (512, round(512 / ID1_ASPECT))),
-                                    aspect=_seen_aspect(best))
+            sharper = classify_card(warp_card(work.pixels, src, (512, round(512 / ID1_ASPECT))), aspect=seen_aspect)
             if not _unnamed(sharper):
                 verdict = sharper
         # read weakly: a reading by elimination barely over the "unknown" bar is one too (a block of text)
