@@ -172,6 +172,22 @@ def test_card_read_by_elimination_at_thumbnail_size_is_read_again_sharper(monkey
     assert locate_card(scene).label == "cni_1995/recto"
 
 
+def test_portrait_outlined_as_a_card_is_not_the_old_verso() -> None:
+    """A portrait outlined as a card (its frame is a clean quad) has no MRZ, chip, flag or green: it read as the
+    old card's verso by elimination, at that label's ceiling. Its features run into the margin, which the old
+    verso's print leaves plain, and it is now unknown; the old verso itself still reads."""
+    for card_type in ("cnie_2021", "carte_vitale"):
+        img = _card(3, card_type, "recto").image
+        h, w = img.shape[:2]
+        x0, y0, x1, y1 = get_layout(CardType(card_type), Side.RECTO).zone("portrait").pixel_box((w, h))
+        portrait = cv2.resize(np.ascontiguousarray(np.rot90(img[y0:y1, x0:x1])), (512, 361))  # seen on its side
+        assert card_cues(portrait)[0]["ink_margin"] > side_module.MARGIN_INK
+        assert classify_card(portrait, aspect=1.419).label == "unknown"
+    old = _card(4, "cni_1995", "verso").image
+    assert card_cues(old)[0]["ink_margin"] < side_module.MARGIN_INK
+    assert classify_card(old, aspect=1.419).label == "cni_1995/verso"
+
+
 def test_chip_of_a_card_turned_gold_by_a_warm_light_is_still_seen() -> None:
     """A warm light turns a pale carte Vitale gold nearly all over (85 % of it passes the gold colour): the chip
     is still a plate of its own colour inside its box (the cue was once the box's gold less the card's, 0.024)."""

@@ -9,7 +9,10 @@ Template cues measured on a rectified thumbnail, in both 180° orientations:
 * ``header``: the tricolour mark top-left and the blue EU flag top-right of
   the CNIe recto;
 * ``green``: the carte Vitale's green (and yellow);
-* ``aspect``: 1.586 (ID-1) or 1.419 (the 105 x 74 mm old card).
+* ``aspect``: 1.586 (ID-1) or 1.419 (the 105 x 74 mm old card);
+* ``ink_margin``: ink in the card's margin, which the old card's verso
+  (read by elimination) leaves plain and a portrait or a block of text
+  outlined as a card does not.
 
 A small rule table turns cues into a label with a confidence; the
 orientation with the better score wins. The cues are the kind a human
@@ -38,6 +41,10 @@ CHIP_BOX = (0.02, 0.28, 0.28, 0.68)  # x0, y0, x1, y1 (share of the card's width
 # Lab units: a pixel this near the plate's colour is plate. A synthetic chip's own shading spreads its pixels
 # 17.6 (median chip, 90th percentile) from its median; the real carte Vitale's yellow band lies 30.5 from its chip.
 PLATE_COLOUR_SPREAD = 20.0
+MARGIN_RING = (0.015, 0.06)  # the card's margin, as shares of its width inside its edge
+# ink in the margin above this share is no old card's verso: the 120 of main seeds 45-74 (true corners) have at most
+# 0.0063; a carte Vitale's portrait outlined as a card (fresh s54-14), 0.058
+MARGIN_INK = 0.02
 # the highest score a label's rule can give (the old card's verso has the fewest cues and is capped lower)
 SCORE_CEILING = {BY_ELIMINATION: 0.5}
 
@@ -161,6 +168,17 @@ def _fraction(mask: np.ndarray, box: tuple[float, float, float, float]) -> float
     return float(roi.mean()) if roi.size else 0.0
 
 
+def _ring_share(mask: np.ndarray) -> float:
+    """Mean of ``mask`` over the card's margin: the ring from ``MARGIN_RING[0]`` to ``MARGIN_RING[1]`` of its width
+    inside its edge (a card's print leaves it plain; a photo or a block of text runs into it)."""
+    h, w = mask.shape[:2]
+    a, b = round(MARGIN_RING[0] * w), round(MARGIN_RING[1] * w)
+    outer = mask[a:h - a, a:w - a]
+    inner = mask[b:h - b, b:w - b]
+    n = outer.size - inner.size
+    return float(outer.sum() - inner.sum()) / n if n > 0 else 0.0
+
+
 def card_cues(rgb: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
     """The template cues of a rectified card as given and turned by 180° (resized to 512 wide)."""
     img = _resize(rgb)
@@ -179,6 +197,9 @@ def card_cues(rgb: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
     k = max(3, gray.shape[1] // 60) | 1
     ink = (cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))) >= 45)
     ink_f = ink.astype(np.float32)
+    k_wide = max(3, gray.shape[1] // 30) | 1  # strokes up to twice as wide: a photo's features, not only print
+    ink_margin = _ring_share(cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT,
+                                              cv2.getStructuringElement(cv2.MORPH_RECT, (k_wide, k_wide))) >= 45)
     lines_bottom, cover_bottom = mrz_lines(gray)
     flipped_gray = gray[::-1, ::-1]
     lines_top, cover_top = mrz_lines(flipped_gray)
@@ -208,6 +229,7 @@ def card_cues(rgb: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
             "ink_bottom": _fraction(ink_o, (0.03, 0.6, 0.97, 0.95)),
             "saturation": sat_median,
             "busy": busy,
+            "ink_margin": ink_margin,
         })
     return out[0], out[1]
 
@@ -279,7 +301,8 @@ def _scores(c: dict[str, float], aspect: Aspect) -> dict[str, float]:
         # half the score rests on it, so an ID-1 blank (aspect 0) stays under the 0.3 "unknown" bar (0.25 at most)
         * (1.0 - min(1.0, c["blue_bottom"] / 0.2)) * (0.5 + 0.5 * old_aspect)
         * (0.5 if c["ink_top"] > c["ink_bottom"] else 0.4)
-        * min(1.0, c["ink_top"] / 0.02),  # the address block: printed text in the top half
+        * min(1.0, c["ink_top"] / 0.02)  # the address block: printed text in the top half
+        * (c.get("ink_margin", 0.0) <= MARGIN_INK),  # in a plain margin (a portrait, a block of text run into it)
     }
     if c.get("busy", 0.0) > 0.6:
         return {k: 0.0 for k in s}
