@@ -278,6 +278,24 @@ def _prefer_nested_card(small: np.ndarray, best: Quad, quads: list[Quad], cfg: D
     return best
 
 
+def _card_on_unnamed(small: np.ndarray, best: Quad, quads: list[Quad], cfg: DocumentConfig) -> Quad:
+    """A card lying on ``best`` when no cue names ``best`` (a sheet reads as unknown, or by elimination when the
+    card's text lies within it): a candidate lying on it (:func:`_lies_on`), every side on an edge
+    (``cfg.outlined_support``), that reads as a card (by elimination at least)."""
+    from idverify.document.side import classify_card
+
+    inner = [q for q in quads if q is not best and q.support >= cfg.outlined_support
+             and q.area_fraction >= cfg.min_area_fraction and _lies_on(q.corners, best.corners)]
+    if not inner:
+        return best
+    if not _unnamed(classify_card(warp_card(small, best.corners, _READ_SIZE), aspect=_seen_aspect(best))):
+        return best
+    for q in sorted(inner, key=lambda q: -q.score):
+        if classify_card(warp_card(small, q.corners, _READ_SIZE), aspect=_seen_aspect(q)).card_type is not None:
+            return q
+    return best
+
+
 def _usable(q: Quad, cfg: DocumentConfig) -> bool:
     """A candidate the search considers: its sides on edges, a card's aspect, whole inside the frame."""
     return q.support >= cfg.min_edge_support and q.aspect_error <= cfg.max_aspect_error and not q.touches_border
@@ -496,10 +514,12 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
             other, other_verdict = _pick_by_content(small, [best, *lined[:3]]) if lined else (best, verdict)
             if other_verdict.score >= cfg.sure_side_score:  # named surely (a read by elimination never is)
                 best = other
-            elif good[0].support >= cfg.outlined_support:
-                best = good[0]  # none reads surely: a complete outline decides, not a weak read
+            elif good[0].support >= cfg.outlined_support and (best.support < cfg.outlined_support
+                                                               or _unnamed(verdict)):
+                best = good[0]  # none reads surely: a complete outline decides, not a weak read (unless both are)
     if classify and len(good) > 1:
         best = _prefer_nested_card(small, best, edge_quads, cfg)
+        best = _card_on_unnamed(small, best, edge_quads, cfg)
     corners_dec = refine_outline(pix, best.corners / s, gmag, s)
     corners = corners_dec * (1.0 / loaded.scale)
     card_w = card_width(corners, best.aspect if best.aspect > 0 else ID1_ASPECT)
