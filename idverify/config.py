@@ -258,6 +258,8 @@ class DocumentConfig:
     small_card_area: float = 0.06  # below this share of the frame (or with no card found) the card is searched
     small_card_search_side: int = 1280  # again at this size (decoded larger in proportion)
     recheck_area: float = 0.15  # ... and when the card found is below this share with an outline not whole
+    recheck_support: float = 0.97  # ... or has an outline less whole than this (edge support) ...
+    recheck_score: float = 0.97  # ... and is read short of this score
     rectified_width: int = 1011  # rectified cards: 300 dpi for ID-1 (layout.ID1_SIZE_PX)
     min_warp_source_width: float = 520.0  # decode again larger when the card is narrower than this
     focal_factor: float = 0.8  # default focal length / longer image side (phone main camera)
@@ -322,7 +324,7 @@ class DocumentConfig:
         _require_fraction(self, "min_edge_support", "min_area_fraction", "small_card_area", "max_clipped",
                           "max_glare_zone", "max_glare_portrait", "max_glare_fields", "border_margin",
                           "border_side_support", "nested_edge_ratio", "nested_min_area", "sure_side_score",
-                          "outlined_support", "recheck_area")
+                          "outlined_support", "recheck_area", "recheck_support", "recheck_score")
         if self.min_tilt_deg >= self.max_tilt_deg:
             raise UsageError("usage_error", "DocumentConfig.min_tilt_deg must be < max_tilt_deg")
         if self.focal_min_factor >= self.focal_max_factor:

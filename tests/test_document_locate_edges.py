@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
+import pytest
 
+from idverify.config import DOCUMENT, DocumentConfig
+from idverify.document import locate as locate_module
 from idverify.document.locate import CardLocation, _unnamed, locate_card
 from idverify.document.outline import polish_in_crop
 from idverify.document.quads import _triple, find_quads, rectangle_aspect
@@ -187,3 +192,27 @@ def test_card_on_a_sheet_is_taken_when_the_sheet_names_nothing() -> None:
     assert loc.corners is not None  # the sheet was taken before, 94 % of the card's width off
     assert float(np.max(np.linalg.norm(loc.corners - where, axis=1))) / 330.0 < 0.02
 
+
+def test_named_card_not_quite_outlined_nor_read_fully_is_searched_again_finer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A card outlined not quite whole (a sheet's edge under a side: support 0.93) and read short of full marks
+    (its aspect skewed: 0.9) is searched again at the finer size; the same side outlined whole over the same place
+    replaces it, another reading or a poorer outline does not. Read at full marks, it is not searched again."""
+    first_corners = np.array([[100, 100], [520, 90], [530, 360], [95, 370]], np.float64)
+    finer_corners = first_corners + np.array([[0, 0], [-20, 4], [-20, -4], [0, 0]])
+
+    def fake(label: str, support: float, first_score: float = 0.9) -> Callable[..., CardLocation]:
+        def once(image: object, cfg: DocumentConfig, *args: object, **kwargs: object) -> CardLocation:
+            coarse = cfg.search_side == DOCUMENT.search_side
+            card_type, side = ("cnie_2021/recto" if coarse else label).split("/")
+            return CardLocation(True, None, corners=first_corners if coarse else finer_corners,
+                                card_type=card_type, side=side, side_score=first_score if coarse else 1.0,
+                                area_fraction=0.3, edge_support=0.93 if coarse else support, image_size=(640, 480))
+        return once
+
+    photo = np.zeros((480, 640, 3), np.uint8)
+    for label, support, score, kept in [("cnie_2021/recto", 1.0, 0.9, finer_corners),
+                                        ("cnie_2021/recto", 0.85, 0.9, first_corners),
+                                        ("cni_1995/recto", 1.0, 0.9, first_corners),
+                                        ("cnie_2021/recto", 1.0, 1.0, first_corners)]:
+        monkeypatch.setattr(locate_module, "_locate_once", fake(label, support, score))
+        assert locate_card(photo).corners is kept

@@ -55,6 +55,7 @@ FULL_FRAME_MIN_SIDE = 0.55  # side score for the whole frame to be taken as a sc
 NESTED_SHARE = 0.7  # a quad within another and at most this share of its area lies on it (a card on a sheet)
 EXTRA_KEPT = 4  # candidates from elsewhere than the edges the content pick also reads, after the best ...
 EXTRA_READ_MARGIN = 0.05  # ... unless an outlined candidate reads as the same side this nearly as surely
+OUTLINE_GAIN = 0.1  # edge support by which the finer search's outline beats a poor one of the same card side
 _READ_SIZE = (512, round(512 / ID1_ASPECT))  # a candidate warped to this size for the classifier to read
 
 
@@ -356,14 +357,19 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     the photo is searched again at ``cfg.small_card_search_side`` for a card
     down to ``cfg.min_area_fraction``: a card 15 % of the frame wide has
     edges a few pixels long at the first size, and a larger object (a sheet,
-    a coaster) may have been taken for it. A named card under
-    ``cfg.recheck_area`` of the frame whose outline is not whole (edge support
-    under ``cfg.outlined_support``) is searched again too, and replaced only
-    by the same card side outlined whole. That finer search also reads
-    outlines seeded by the card's print (:mod:`idverify.document.print_seeds`:
-    a small card across a sheet may have no closed outline). A card the
-    first search turned down for its size alone is looked for again at the
-    first size, down to the smallest card, when the finer search names none.
+    a coaster) may have been taken for it. A named card is searched again
+    too when its outline is not whole (edge support under
+    ``cfg.outlined_support``) and it is under ``cfg.recheck_area`` of the
+    frame, or when its outline is not quite whole (under
+    ``cfg.recheck_support``) and it reads short of full marks (under
+    ``cfg.recheck_score``: a sheet's edge under a side skews the aspect); it
+    is replaced only by the same card side over the same place, outlined
+    whole (or, when its own outline was poor, clearly better). That finer
+    search also reads outlines seeded by the card's print
+    (:mod:`idverify.document.print_seeds`: a small card across a sheet may
+    have no closed outline). A card the first search turned down for its
+    size alone is looked for again at the first size, down to the smallest
+    card, when the finer search names none.
 
     Expected failures come back as ``found=False`` with a reason code
     (``card_not_found``, ``card_cut_off``, ``card_too_small``); undecodable
@@ -378,10 +384,12 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     first = _locate_once(source, coarse, classify, min_source_width)
     lost = first.reason in ("card_not_found", "card_too_small")
     unnamed = classify and first.found and _unnamed(first)  # a blank quad (a sheet) reads so too
-    # a small card whose outline at this size is not whole may have merged with what lies around it (a
-    # patterned background, a sheet's corner beside an edge): at the finer size its edges part
-    partial = (classify and first.found and not first.full_frame and first.area_fraction < cfg.recheck_area
-               and first.edge_support < cfg.outlined_support)
+    # a small card whose outline at this size is not whole may have merged with what lies around it (a patterned
+    # background, a sheet's corner beside an edge); so may a larger one read short of full marks (a cue weak, or the
+    # aspect off: a sheet's edge under a side, a corner cut across the background): at the finer size edges part
+    partial = (classify and first.found and not first.full_frame
+               and ((first.area_fraction < cfg.recheck_area and first.edge_support < cfg.outlined_support)
+                    or (first.edge_support < cfg.recheck_support and first.side_score < cfg.recheck_score)))
     if not (lost or unnamed or partial or first.full_frame or first.reason == "card_cut_off"):
         return first
     finer = dataclasses.replace(cfg, search_side=cfg.small_card_search_side,
@@ -389,9 +397,10 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     # a scan of the card alone has print all over the frame: its seeds would be zones of the card
     again = _locate_once(source, finer, classify, min_source_width, by_content=True, seeds=not first.full_frame)
     if partial and not unnamed:
-        # only the same card side, outlined whole, over the same place replaces a named card
+        # only the same card side over the same place, outlined whole (or clearly better), replaces a named card
+        better = min(cfg.outlined_support, first.edge_support + OUTLINE_GAIN)
         same = (again.found and again.card_type == first.card_type and again.side == first.side
-                and again.edge_support >= cfg.outlined_support and quad_overlap(first.corners, again.corners) >= 0.5)
+                and again.edge_support >= better and quad_overlap(first.corners, again.corners) >= 0.5)
         return again if same else first
     if classify and first.reason == "card_too_small" and first.area_fraction >= cfg.min_area_fraction \
             and (not again.found or _unnamed(again)):
