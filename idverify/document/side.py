@@ -302,9 +302,9 @@ def _scores(c: dict[str, float], aspect: Aspect) -> dict[str, float]:
         * (1.0 - min(1.0, c["blue_bottom"] / 0.2)) * (0.5 + 0.5 * old_aspect)
         * (0.5 if c["ink_top"] > c["ink_bottom"] else 0.4)
         * min(1.0, c["ink_top"] / 0.02)  # the address block: printed text in the top half
-        * (c.get("ink_margin", 0.0) <= MARGIN_INK),  # in a plain margin (a portrait, a block of text run into it)
+        * float(c["ink_margin"] <= MARGIN_INK),  # in a plain margin (a portrait, a block of text run into it)
     }
-    if c.get("busy", 0.0) > 0.6:
+    if c["busy"] > 0.6:
         return {k: 0.0 for k in s}
     return s
 
