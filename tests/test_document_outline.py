@@ -76,3 +76,29 @@ def test_polish_turns_a_side_whose_corner_is_far_off() -> None:
     polished = polish_in_crop(img, off, window=0.04 * 700)
     assert polished is not None
     assert float(np.max(np.linalg.norm(polished - card, axis=1))) < 2.0
+
+
+def test_side_on_a_printed_line_moves_out_where_the_adjacent_edges_run_on() -> None:
+    """A white card half on a white sheet, its left side found on a portrait's edge printed 4 % inside: the
+    card's own edge is faint against the sheet, but the bottom side's edge runs on past the corner to it."""
+    img = np.full((700, 1000, 3), (70, 60, 50), np.uint8)
+    cv2.rectangle(img, (0, 0), (320, 470), (248, 248, 246), -1)  # the sheet, under the card's upper left
+    cv2.fillPoly(img, [CARD.astype(np.int32)], (228, 230, 234))
+    inset = round(0.04 * 700)
+    cv2.rectangle(img, (150 + inset, 150), (400, 535), (150, 150, 156), -1)  # the portrait
+    img = cv2.GaussianBlur(img, (3, 3), 0)
+    on_line = CARD + np.array([[inset, 0], [0, 0], [0, 0], [inset, 0]], np.float64)
+    out = extend_to_card_edge(img, on_line)
+    assert is_convex(out)
+    assert _error(out) < 3.0  # from 28 px off
+
+
+def test_side_on_a_background_line_moves_in_where_the_adjacent_edges_begin() -> None:
+    """The bottom side found on a straight stripe of the table 45 px below the card: the adjacent sides have no
+    edge there, over the table; they begin at the card's corners, and the card's edge lies there."""
+    img = _card(band=False)
+    cv2.rectangle(img, (0, 561 + 45), (999, 561 + 49), (120, 110, 95), -1)  # a stripe of the table's grain
+    beyond = CARD + np.array([[0, 0], [0, 0], [0, 47], [0, 47]], np.float64)
+    out = extend_to_card_edge(img, beyond)
+    assert is_convex(out)
+    assert _error(out) < 3.0  # from 47 px off

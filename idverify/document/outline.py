@@ -6,7 +6,8 @@ gradient along the side's normals (:func:`refine_sides`), then the straight
 edge that best covers the side (:func:`polish_sides`: a card's edge stays
 straight where it lies on a white sheet, a sheet's edge beside it runs at an
 angle, a printed line inside it is a ridge), then past a printed band along
-the side to the card's edge (:func:`extend_to_card_edge`).
+the side, or to where the adjacent sides' edges stop or begin, to the
+card's edge (:func:`extend_to_card_edge`).
 
 >>> import numpy as np
 >>> is_convex(np.array([[0, 0], [10, 0], [10, 6], [0, 6]], float))
@@ -32,6 +33,15 @@ BAND_COVER = 0.6  # share of the side's normals the card's edge covers
 BAND_STRENGTH = 0.4  # the card's edge at least this strong, relative to the step the side lies on
 BAND_CONTRAST = 0.5  # the strip between, against what lies beyond the adjacent side: this share of the card's contrast
 BAND_MIN_CONTRAST = 30.0  # Lab units: an end of the side where the card hardly stands out tells nothing
+# ... or a fainter step, where an adjacent side's edge runs on past the corner up to it and stops there
+REACH_HOLD = 0.5  # the adjacent side's step, past the corner, at least this share of its step along the card ...
+REACH_STOP = 0.3  # ... and beyond the place it stops, at most this share
+REACH_MIN_STEP = 30.0  # the adjacent side's step along the card at least this strong (colour gradient)
+REACH_COVER = 0.9  # the faint step then covers nearly the whole side ...
+REACH_STRENGTH = 0.15  # ... at least this strong relative to the side's step ...
+REACH_AGREE = 3  # canvas px: ... and meets the adjacent side where its edge stops, within this ...
+REACH_ROUND = 0.035  # ... or up to this much further out (share of the longer side): a card's corners are rounded
+CUT_MIN = 0.045  # both adjacent sides beginning this far inside a side (share of the longer side) move it in
 SOFT_REACH = 16  # px: a gradient peak's width is measured this far either way ...
 SOFT_RATIO = 2.5  # ... and a peak this many times wider than the normal's strongest (a ramp) is no edge ...
 SOFT_MIN_WIDTH = 6  # ... when wider than this (px)
@@ -395,8 +405,21 @@ def extend_to_card_edge(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
     adjacent side parts card from background, the strip differs from what
     lies beyond the adjacent side near the corner (by ``BAND_CONTRAST`` of
     the card's own contrast there) and looks like the strip at the other end.
-    The outermost candidate that passes is taken. Returns ``corners`` itself
-    when no side moves.
+    The outermost candidate that passes is taken.
+
+    A side found on a line printed inside the card (a portrait's edge) may
+    have no band beyond it, and the card's edge may be faint where it lies on
+    a white sheet. There an adjacent side's edge runs on past the corner,
+    straight and as strong, and stops at the card's edge (see
+    :func:`_adjacent_reach`): a line where it stops covering ``REACH_COVER``
+    of the side is taken at ``REACH_STRENGTH``, when the strip stands out
+    at such an end.
+
+    When no side moves out, a side found on a straight line of the
+    background beyond the card (a table's grain) is moved in: both adjacent
+    sides' edges begin well inside it (see :func:`_adjacent_start`), where a
+    straight step covers ``BAND_COVER`` of the side. Returns ``corners``
+    itself when no side moves.
     """
     lengths = [float(np.hypot(*(corners[(i + 1) % 4] - corners[i]))) for i in range(4)]
     longer = max(lengths[0] + lengths[2], lengths[1] + lengths[3]) / 2
@@ -415,12 +438,16 @@ def extend_to_card_edge(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
     lab = cv2.cvtColor(canvas, cv2.COLOR_RGB2LAB).astype(np.float32)
     # each side seen from the left of a view of the canvas: (view of |gradient across|, view of Lab, its two ends)
     ax, ay, lab_t = np.abs(gx), np.abs(gy).T, lab.transpose(1, 0, 2)
-    views = {3: (ax, lab, 0, 3), 1: (ax[:, ::-1], lab[:, ::-1], 1, 2),
-             0: (ay, lab_t, 0, 1), 2: (ay[:, ::-1], lab_t[:, ::-1], 3, 2)}
+    ay_rows, ax_rows = np.abs(gy), np.abs(gx).T  # |gradient across the adjacent sides|, in the same views
+    views = {3: (ax, ay_rows, lab, 0, 3), 1: (ax[:, ::-1], ay_rows[:, ::-1], lab[:, ::-1], 1, 2),
+             0: (ay, ax_rows, lab_t, 0, 1), 2: (ay[:, ::-1], ax_rows[:, ::-1], lab_t[:, ::-1], 3, 2)}
     outward = {3: (-1.0, 0.0), 1: (1.0, 0.0), 0: (0.0, -1.0), 2: (0.0, 1.0)}
     moved = target.astype(np.float64)
-    for i, (grad, vlab, top_corner, bottom_corner) in views.items():
-        found = _band_outer_edge(grad, vlab, m)
+    gaps = {i: _band_outer_edge(grad, adjacent, vlab, m) for i, (grad, adjacent, vlab, _, _) in views.items()}
+    if all(g is None for g in gaps.values()):  # a side moved out leaves the adjacent sides' rows off the card's edge
+        gaps = {i: _card_edge_inside(grad, adjacent, m) for i, (grad, adjacent, _, _, _) in views.items()}
+    for i, (_, _, _, top_corner, bottom_corner) in views.items():
+        found = gaps[i]
         if found is not None:
             gap_top, gap_bottom = found
             moved[top_corner] += np.array(outward[i]) * gap_top
@@ -431,6 +458,16 @@ def extend_to_card_edge(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
     return np.asarray(back, np.float64).reshape(4, 2)
 
 
+def _strip_differs(lab: np.ndarray, strip: np.ndarray, beyond_rows: tuple[float, float],
+                   strip_cols: tuple[float, float], col: int, m: int) -> float:
+    """How far (Lab) the ``strip`` between a side at column ``m`` and a candidate at ``col`` differs from what lies
+    beyond the adjacent side (rows ``beyond_rows``): there, past the candidate, and off the card's corner."""
+    yo0, yo1 = beyond_rows
+    beyond = [_mean_colour(lab, xa, xb, yo0, yo1)
+              for xa, xb in (strip_cols, (col - 0.05 * _CANVAS, col - 0.01 * _CANVAS), (m, m + 0.05 * _CANVAS))]
+    return min(float(np.linalg.norm(strip - b)) for b in beyond)
+
+
 def _mean_colour(lab: np.ndarray, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
     """Mean Lab colour of the box [x0, x1) x [y0, y1) (at least one pixel, clipped to the image)."""
     h, w = lab.shape[:2]
@@ -439,14 +476,41 @@ def _mean_colour(lab: np.ndarray, x0: float, x1: float, y0: float, y1: float) ->
     return np.asarray(lab[ya:yb, xa:xb].reshape(-1, 3).mean(axis=0))
 
 
-def _band_outer_edge(grad: np.ndarray, lab: np.ndarray, m: int) -> tuple[float, float] | None:
-    """For the side at column ``m`` of a canvas view (the card to its right, the adjacent sides at rows ``m`` and
-    ``height - m``): how far out the card's edge lies at the top and bottom ends, when the side is on a band."""
-    height = grad.shape[0]
-    top, bottom = m, height - m
+def _adjacent_reach(adjacent: np.ndarray, row: int, m: int) -> float | None:
+    """How far past the corner (canvas px) the adjacent side at ``row`` keeps its step before it stops, in a view
+    with the side at column ``m`` (``adjacent``: |gradient across the adjacent side|). None when it does not.
+
+    A side found on a line printed inside the card cuts the adjacent sides short: their edges run on, straight
+    and as strong, to the card's corner beyond.
+    """
+    h = adjacent.shape[0]
+    band = adjacent[max(0, row - 2):min(h, row + 3)].max(axis=0)
+    along = float(np.median(band[m + round(0.01 * _CANVAS):m + round(0.06 * _CANVAS)]))
+    if along < REACH_MIN_STEP:
+        return None
+    lo = max(0, m - round(BAND_REACH * _CANVAS))
+    held = band[lo:m] >= REACH_HOLD * along
+    if not held[-1]:
+        return None
+    stop = m - int(np.argmin(held[::-1])) if not held.all() else lo  # first column, going out, where it fails
+    reach = m - stop
+    beyond = band[max(0, stop - round(0.03 * _CANVAS)):max(0, stop - 2)]
+    if reach < BAND_MIN_GAP * _CANVAS or len(beyond) == 0 or float(np.median(beyond)) > REACH_STOP * along:
+        return None
+    return float(reach)
+
+
+def _side_rows(top: int, bottom: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows sampled along a side from ``top`` to ``bottom`` (its middle 80 %), and where they lie on it (-0.5..0.5)."""
     length = bottom - top
     rows = np.arange(top + int(0.1 * length), top + int(0.9 * length), 2)
-    lo, hi = max(1, m - round(BAND_REACH * _CANVAS)), m - max(2, round(BAND_MIN_GAP * _CANVAS))
+    return rows, (rows - (top + bottom) / 2) / length
+
+
+def _straight_steps(grad: np.ndarray, rows: np.ndarray, rel: np.ndarray, lo: int,
+                    hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each column ``lo..hi-1`` of a view: the share of ``rows`` on which a straight line through it (drifting
+    across the side by up to ``_DRIFTS``) meets a gradient peak, and the drift that does best."""
     g = grad[rows, lo - 1:hi + 1]
     inner = g[:, 1:-1]
     peak = (inner > g[:, :-2]) & (inner >= g[:, 2:]) & (inner >= 10.0) & (inner >= 0.15 * g.max(axis=1, keepdims=True))
@@ -454,7 +518,6 @@ def _band_outer_edge(grad: np.ndarray, lab: np.ndarray, m: int) -> tuple[float, 
     near[:, 1:] |= peak[:, :-1]
     near[:, :-1] |= peak[:, 1:]
     ncol = near.shape[1]
-    rel = (rows - (top + bottom) / 2) / length
     cover, drift = np.zeros(ncol), np.zeros(ncol)
     for d in _DRIFTS * _CANVAS:  # straight lines slightly off the view's vertical
         idx = np.arange(ncol)[None, :] + np.round(d * rel).astype(np.intp)[:, None]
@@ -462,7 +525,76 @@ def _band_outer_edge(grad: np.ndarray, lab: np.ndarray, m: int) -> tuple[float, 
         c = (np.take_along_axis(near, np.clip(idx, 0, ncol - 1), axis=1) & inside).mean(axis=0)
         better = c > cover
         cover, drift = np.where(better, c, cover), np.where(better, d, drift)
-    cand = [j for j in range(ncol) if cover[j] >= BAND_COVER and cover[j] >= cover[max(0, j - 1):j + 2].max()]
+    return cover, drift
+
+
+def _adjacent_start(adjacent: np.ndarray, row: int, m: int) -> float | None:
+    """How far inside the side (canvas px) the adjacent side at ``row`` begins its step, when it begins well
+    inside and nothing comes before, in a view with the side at column ``m``. None otherwise.
+
+    A side found on a straight line of the background beyond the card (a table's grain, a shadow) runs the
+    adjacent sides out past the card's corner, over background where they have no edge.
+    """
+    h = adjacent.shape[0]
+    band = adjacent[max(0, row - 2):min(h, row + 3)].max(axis=0)
+    along = float(np.median(band[m + round(0.12 * _CANVAS):m + round(0.25 * _CANVAS)]))
+    if along < REACH_MIN_STEP:
+        return None
+    run = round(0.03 * _CANVAS)
+    span = band[m:m + round(BAND_REACH * _CANVAS) + run]
+    held = span >= REACH_HOLD * along
+    starts = [s for s in range(len(held) - run + 1) if held[s:s + run].all()]
+    if not starts:
+        return None
+    start = starts[0]
+    before = span[:max(0, start - 2)]
+    if start < CUT_MIN * _CANVAS or float(np.median(before)) > REACH_STOP * along:
+        return None
+    return float(start)
+
+
+def _card_edge_inside(grad: np.ndarray, adjacent: np.ndarray, m: int) -> tuple[float, float] | None:
+    """For the side at column ``m`` of a canvas view (as in :func:`_band_outer_edge`): how far inside the card's
+    edge lies at the top and bottom ends, when both adjacent sides begin there (see :func:`_adjacent_start`)
+    and a straight step there covers ``BAND_COVER`` of the side."""
+    height = grad.shape[0]
+    top, bottom = m, height - m
+    starts = (_adjacent_start(adjacent, top, m), _adjacent_start(adjacent, bottom, m))
+    if starts[0] is None or starts[1] is None:
+        return None
+    rows, rel = _side_rows(top, bottom)
+    lo, hi = m + 1, m + round(BAND_REACH * _CANVAS)
+    cover, drift = _straight_steps(grad, rows, rel, lo, hi)
+    fits = []
+    for j in range(len(cover)):
+        depth = j + 1
+        at_ends = (depth - 0.5 * drift[j], depth + 0.5 * drift[j])
+        if cover[j] >= BAND_COVER and all(-REACH_AGREE <= s - d <= REACH_AGREE + REACH_ROUND * _CANVAS
+                                          for s, d in zip(starts, at_ends, strict=True)):
+            fits.append((float(cover[j]), at_ends))
+    if not fits:
+        return None
+    best = max(c for c, _ in fits)
+    plateau = [ends for c, ends in fits if c == best]  # peaks are matched within a pixel: a plateau of lines
+    least_drift = min(abs(t - b) for t, b in plateau)
+    tops, bottoms = zip(*[(t, b) for t, b in plateau if abs(t - b) == least_drift], strict=True)
+    return -float(np.mean(tops)), -float(np.mean(bottoms))
+
+
+def _band_outer_edge(grad: np.ndarray, adjacent: np.ndarray, lab: np.ndarray,
+                     m: int) -> tuple[float, float] | None:
+    """For the side at column ``m`` of a canvas view (the card to its right, the adjacent sides at rows ``m`` and
+    ``height - m``; ``adjacent``: |gradient across them|): how far out the card's edge lies at the top and bottom
+    ends, when the side is on a band or on a line printed inside the card."""
+    height = grad.shape[0]
+    top, bottom = m, height - m
+    reaches = (_adjacent_reach(adjacent, top, m), _adjacent_reach(adjacent, bottom, m))
+    rows, rel = _side_rows(top, bottom)
+    lo, hi = max(1, m - round(BAND_REACH * _CANVAS)), m - max(2, round(BAND_MIN_GAP * _CANVAS))
+    cover, drift = _straight_steps(grad, rows, rel, lo, hi)
+    # where an adjacent side's edge runs on past the corner, the card's edge is a line covering nearly the whole side
+    least = BAND_COVER if reaches == (None, None) else REACH_COVER
+    cand = [j for j in range(len(cover)) if cover[j] >= least and cover[j] >= cover[max(0, j - 1):j + 2].max()]
     if not cand:
         return None
     a0, a1 = 0.02 * _CANVAS, 0.06 * _CANVAS
@@ -479,18 +611,23 @@ def _band_outer_edge(grad: np.ndarray, lab: np.ndarray, m: int) -> tuple[float, 
         gap = m - col
         line = np.clip(col + np.round(drift[j] * rel).astype(np.intp), 1, grad.shape[1] - 2)
         step = float(np.median(np.maximum.reduce([grad[rows, line + o] for o in (-1, 0, 1)])))
-        if step < BAND_STRENGTH * side_step:
+        at_ends = (gap + 0.5 * drift[j], gap - 0.5 * drift[j])
+        # the ends where an adjacent side's edge runs on to the line, and stops there
+        reached = [e for e in range(2) if reaches[e] is not None
+                   and -REACH_AGREE <= at_ends[e] - reaches[e] <= REACH_AGREE + REACH_ROUND * _CANVAS]
+        if step < (REACH_STRENGTH if reached else BAND_STRENGTH) * side_step:
             continue
         x0, x1 = m - 0.75 * gap, m - 0.25 * gap
         strips = [_mean_colour(lab, x0, x1, yi0, yi1) for yi0, yi1, _, _ in ends]
         along = float(np.linalg.norm(strips[0] - strips[1]))  # a band is alike at both ends (an object is not)
-        ok = True
+        card_like = {}
         for e in telling:
-            _, _, yo0, yo1 = ends[e]
-            beyond = [_mean_colour(lab, xa, xb, yo0, yo1)  # here, past the candidate, and off the card's corner
-                      for xa, xb in ((x0, x1), (col - 0.05 * _CANVAS, col - 0.01 * _CANVAS), (m, m + 0.05 * _CANVAS))]
-            differs = min(float(np.linalg.norm(strips[e] - b)) for b in beyond)
-            ok &= differs >= BAND_CONTRAST * card_contrast[e] and along <= 0.5 * differs
+            differs = _strip_differs(lab, strips[e], ends[e][2:], (x0, x1), col, m)
+            card_like[e] = differs >= BAND_CONTRAST * card_contrast[e] and along <= 0.5 * differs
+        # where an adjacent side's edge runs on to the line, the strip there is card when it stands out at one
+        # such end (at the other, a white card on a white sheet may look like what lies beyond it)
+        checked = [e for e in telling if e in reached]
+        ok = any(card_like[e] for e in checked) if checked else all(card_like.values())
         if ok:
-            return gap + 0.5 * drift[j], gap - 0.5 * drift[j]  # the line runs at col + drift * rel
+            return at_ends  # the line runs at col + drift * rel
     return None
