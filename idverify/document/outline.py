@@ -592,9 +592,7 @@ def _band_outer_edge(grad: np.ndarray, adjacent: np.ndarray, lab: np.ndarray,
     rows, rel = _side_rows(top, bottom)
     lo, hi = max(1, m - round(BAND_REACH * _CANVAS)), m - max(2, round(BAND_MIN_GAP * _CANVAS))
     cover, drift = _straight_steps(grad, rows, rel, lo, hi)
-    # where an adjacent side's edge runs on past the corner, the card's edge is a line covering nearly the whole side
-    least = BAND_COVER if reaches == (None, None) else REACH_COVER
-    cand = [j for j in range(len(cover)) if cover[j] >= least and cover[j] >= cover[max(0, j - 1):j + 2].max()]
+    cand = [j for j in range(len(cover)) if cover[j] >= BAND_COVER and cover[j] >= cover[max(0, j - 1):j + 2].max()]
     if not cand:
         return None
     a0, a1 = 0.02 * _CANVAS, 0.06 * _CANVAS
@@ -615,7 +613,10 @@ def _band_outer_edge(grad: np.ndarray, adjacent: np.ndarray, lab: np.ndarray,
         # the ends where an adjacent side's edge runs on to the line, and stops there
         reached = [e for e in range(2) if reaches[e] is not None
                    and -REACH_AGREE <= at_ends[e] - reaches[e] <= REACH_AGREE + REACH_ROUND * _CANVAS]
-        if step < (REACH_STRENGTH if reached else BAND_STRENGTH) * side_step:
+        near_whole = cover[j] >= REACH_COVER
+        if reaches != (None, None) and not reached and not near_whole:
+            continue  # an adjacent side's edge runs on past the corner, and stops elsewhere
+        if step < (REACH_STRENGTH if reached and near_whole else BAND_STRENGTH) * side_step:
             continue
         x0, x1 = m - 0.75 * gap, m - 0.25 * gap
         strips = [_mean_colour(lab, x0, x1, yi0, yi1) for yi0, yi1, _, _ in ends]
