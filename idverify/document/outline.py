@@ -555,8 +555,8 @@ def _adjacent_start(adjacent: np.ndarray, row: int, m: int) -> float | None:
 
 def _card_edge_inside(grad: np.ndarray, adjacent: np.ndarray, m: int) -> tuple[float, float] | None:
     """For the side at column ``m`` of a canvas view (as in :func:`_band_outer_edge`): how far inside the card's
-    edge lies at the top and bottom ends, when both adjacent sides begin there (see :func:`_adjacent_start`)
-    and a straight step there covers ``BAND_COVER`` of the side."""
+    edge lies at the top and bottom ends, as negative outward gaps, when both adjacent sides begin there (see
+    :func:`_adjacent_start`) and a straight step there covers ``BAND_COVER`` of the side."""
     height = grad.shape[0]
     top, bottom = m, height - m
     starts = (_adjacent_start(adjacent, top, m), _adjacent_start(adjacent, bottom, m))
