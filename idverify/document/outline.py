@@ -476,6 +476,11 @@ def _mean_colour(lab: np.ndarray, x0: float, x1: float, y0: float, y1: float) ->
     return np.asarray(lab[ya:yb, xa:xb].reshape(-1, 3).mean(axis=0))
 
 
+def _adjacent_profile(adjacent: np.ndarray, row: int) -> np.ndarray:
+    """The adjacent side's step along a view's columns: the strongest |gradient across it| within 2 px of ``row``."""
+    return np.asarray(adjacent[max(0, row - 2):min(adjacent.shape[0], row + 3)].max(axis=0))
+
+
 def _adjacent_reach(adjacent: np.ndarray, row: int, m: int) -> float | None:
     """How far past the corner (canvas px) the adjacent side at ``row`` keeps its step before it stops, in a view
     with the side at column ``m`` (``adjacent``: |gradient across the adjacent side|). None when it does not.
@@ -483,8 +488,7 @@ def _adjacent_reach(adjacent: np.ndarray, row: int, m: int) -> float | None:
     A side found on a line printed inside the card cuts the adjacent sides short: their edges run on, straight
     and as strong, to the card's corner beyond.
     """
-    h = adjacent.shape[0]
-    band = adjacent[max(0, row - 2):min(h, row + 3)].max(axis=0)
+    band = _adjacent_profile(adjacent, row)
     along = float(np.median(band[m + round(0.01 * _CANVAS):m + round(0.06 * _CANVAS)]))
     if along < REACH_MIN_STEP:
         return None
@@ -535,8 +539,7 @@ def _adjacent_start(adjacent: np.ndarray, row: int, m: int) -> float | None:
     A side found on a straight line of the background beyond the card (a table's grain, a shadow) runs the
     adjacent sides out past the card's corner, over background where they have no edge.
     """
-    h = adjacent.shape[0]
-    band = adjacent[max(0, row - 2):min(h, row + 3)].max(axis=0)
+    band = _adjacent_profile(adjacent, row)
     along = float(np.median(band[m + round(0.12 * _CANVAS):m + round(0.25 * _CANVAS)]))
     if along < REACH_MIN_STEP:
         return None
