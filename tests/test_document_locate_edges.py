@@ -10,9 +10,10 @@ import pytest
 
 from idverify.config import DOCUMENT, DocumentConfig
 from idverify.document import locate as locate_module
-from idverify.document.locate import CardLocation, _unnamed, locate_card
+from idverify.document.locate import CardLocation, _reads_surely, _unnamed, locate_card
 from idverify.document.outline import polish_in_crop
 from idverify.document.quads import _triple, find_quads, rectangle_aspect
+from idverify.document.side import SideVerdict
 
 
 def _scene() -> tuple[np.ndarray, np.ndarray]:
@@ -216,3 +217,12 @@ def test_named_card_not_quite_outlined_nor_read_fully_is_searched_again_finer(mo
                                         ("cnie_2021/recto", 1.0, 1.0, first_corners)]:
         monkeypatch.setattr(locate_module, "_locate_once", fake(label, support, score))
         assert locate_card(photo).corners is kept
+
+
+def test_an_unknown_reading_is_not_a_sure_one() -> None:
+    """The lines-alone search replaces the content pick only with a card read surely: an "unknown" verdict's
+    score is its doubt, not a reading; a read by elimination at the most its rule gives is sure."""
+    assert not _reads_surely(SideVerdict(None, None, 1.0, False, {}))
+    assert _reads_surely(SideVerdict("cni_1995", "verso", 0.5, False, {}))
+    assert not _reads_surely(SideVerdict("cni_1995", "recto", 0.6, False, {}))
+    assert _reads_surely(SideVerdict("cnie_2021", "recto", 0.8, False, {}))

@@ -339,6 +339,13 @@ def _pick_by_content(small: np.ndarray, quads: list[Quad], extra: Sequence[Quad]
     return best, verdict
 
 
+def _reads_surely(verdict: SideVerdict, cfg: DocumentConfig = DOCUMENT) -> bool:
+    """Whether ``verdict`` names a card surely: its score at least ``cfg.sure_side_score`` of the most its label's
+    rule gives (a read by elimination at full marks is sure; an "unknown" verdict, whose score is its doubt, never
+    is)."""
+    return verdict.confidence >= cfg.sure_side_score
+
+
 # ------------------------------------------------------------------------------------- public
 
 
@@ -515,13 +522,13 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     best = good[0]
     if len(good) > 1 and classify and (by_content or good[1].score >= best.score - 0.35):
         best, verdict = _pick_by_content(small, edge_quads[:5 if by_content else 3], extra_quads)
-        if verdict.confidence < cfg.sure_side_score:
+        if not _reads_surely(verdict, cfg):
             # close candidates, none read surely as a card: the card's outline may have merged with what it lies
             # on (a sheet's edge closing the contour); its four straight edges still make a quad of lines
             lined = [q for q in find_quads(small, cfg, lines_only=True, maps=maps)
                      if _usable(q, cfg) and q.area_fraction >= cfg.min_area_fraction]
             other, other_verdict = _pick_by_content(small, [best, *lined[:3]]) if lined else (best, verdict)
-            if other_verdict.score >= cfg.sure_side_score:  # named surely (a read by elimination never is)
+            if _reads_surely(other_verdict, cfg):
                 best = other
             elif good[0].support >= cfg.outlined_support and (best.support < cfg.outlined_support
                                                                or _unnamed(verdict)):
