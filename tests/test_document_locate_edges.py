@@ -10,10 +10,18 @@ import pytest
 
 from idverify.config import DOCUMENT, DocumentConfig
 from idverify.document import locate as locate_module
-from idverify.document.locate import CardLocation, _reads_surely, _unnamed, locate_card
+from idverify.document.locate import (
+    _READ_SIZE,
+    CardLocation,
+    _pick_by_content,
+    _reads_surely,
+    _template_fit,
+    _unnamed,
+    locate_card,
+)
 from idverify.document.outline import polish_in_crop
-from idverify.document.quads import _triple, find_quads, rectangle_aspect
-from idverify.document.side import SideVerdict
+from idverify.document.quads import Quad, _triple, find_quads, rectangle_aspect, warp_card
+from idverify.document.side import SideVerdict, classify_card
 
 
 def _scene() -> tuple[np.ndarray, np.ndarray]:
@@ -219,6 +227,38 @@ def test_named_card_not_quite_outlined_nor_read_fully_is_searched_again_finer(mo
         assert locate_card(photo).corners is kept
 
 
+def _old_verso_on_blue_table() -> tuple[np.ndarray, np.ndarray]:
+    """An old card's verso on a blue table (search-size image); its corners."""
+    from idverify.synth.cards import render_card
+    from idverify.synth.persona import make_persona
+
+    card = render_card(make_persona(np.random.default_rng(4), sex="M"), "cni_1995", "verso").image
+    img = np.full((960, 1280, 3), (105, 110, 205), np.uint8)
+    ch, cw = card.shape[:2]
+    where = np.array([[400, 300], [860, 330], [840, 650], [380, 620]], np.float64)
+    to_scene = cv2.getPerspectiveTransform(np.array([[0, 0], [cw, 0], [cw, ch], [0, ch]], np.float32),
+                                           where.astype(np.float32))
+    inked = cv2.warpPerspective(np.full((ch, cw), 255, np.uint8), to_scene, (1280, 960)) > 128
+    img[inked] = cv2.warpPerspective(card, to_scene, (1280, 960))[inked]
+    return cv2.GaussianBlur(img, (3, 3), 0), where
+
+
+def test_a_strip_of_the_table_taken_in_does_not_make_another_card() -> None:
+    """An outline taking in a strip of a blue table along the top of an old card's verso reads as the old card's
+    recto (the strip for its banner), more surely than the card itself reads (by elimination); the recto's portrait
+    and MRZ are nowhere, so the content pick takes the card, outlined as well."""
+    img, card = _old_verso_on_blue_table()
+    grown = card.copy()
+    grown[:2] += 0.05 * (card[:2] - card[[3, 2]])  # the top side moved out by 5 % of the card's height
+    area = float(cv2.contourArea(card.astype(np.float32))) / (img.shape[0] * img.shape[1])
+    outlined = Quad(card, 1.0, 1.419, 0.0, area, 1.0)
+    with_strip = Quad(grown, 1.0, 1.35, 0.0, 1.05 * area, 1.0)
+    assert classify_card(warp_card(img, grown, _READ_SIZE)).label == "cni_1995/recto"  # what the strip does
+    for order in ([outlined, with_strip], [with_strip, outlined]):
+        best, verdict = _pick_by_content(img, order)
+        assert best is outlined and verdict.label == "cni_1995/verso"
+
+
 def test_an_unknown_reading_is_not_a_sure_one() -> None:
     """The lines-alone search replaces the content pick only with a card read surely: an "unknown" verdict's
     score is its doubt, not a reading; a read by elimination at the most its rule gives is sure."""
@@ -226,3 +266,20 @@ def test_an_unknown_reading_is_not_a_sure_one() -> None:
     assert _reads_surely(SideVerdict("cni_1995", "verso", 0.5, False, {}))
     assert not _reads_surely(SideVerdict("cni_1995", "recto", 0.6, False, {}))
     assert _reads_surely(SideVerdict("cnie_2021", "recto", 0.8, False, {}))
+
+
+def test_a_reading_holds_as_far_as_its_key_zones_do() -> None:
+    """A CNIe verso outlined without its top third still reads as the verso (chip, MRZ lines), but its zones no
+    longer lie where the layout puts them (the MRZ band among them): the reading holds less than the whole card's."""
+    from idverify.synth.cards import render_card
+    from idverify.synth.persona import make_persona
+
+    card = render_card(make_persona(np.random.default_rng(4), sex="M"), "cnie_2021", "verso").image
+    readings = []
+    for part in (card, card[int(0.3 * card.shape[0]):]):
+        warp = cv2.resize(part, _READ_SIZE, interpolation=cv2.INTER_AREA)
+        verdict = classify_card(warp)
+        readings.append((verdict.label, _template_fit(warp, verdict)))
+    (whole, whole_fit), (cut, cut_fit) = readings
+    assert whole == cut == "cnie_2021/verso"
+    assert whole_fit == 1.0 and cut_fit < 0.5

@@ -49,6 +49,7 @@ from idverify.document.quads import (
     warp_card,
 )
 from idverify.document.side import BY_ELIMINATION, UNKNOWN, Aspect, SideVerdict
+from idverify.document.template import missing_key_zones, zone_tests
 from idverify.media import ImageSource, LoadedImage, load_image, read_source_bytes, sniff_image_format
 
 FULL_FRAME_MIN_SIDE = 0.55  # side score for the whole frame to be taken as a scan of the card alone
@@ -191,8 +192,6 @@ def _full_frame(loaded: LoadedImage, cfg: DocumentConfig, require_mrz: bool = Fa
         return None  # the old card's verso is the classifier's weakest, by-elimination answer
     if require_mrz and verdict.cues.get("mrz_lines", 0.0) < 2:
         return None
-    from idverify.document.template import zone_tests
-
     layout = layout_for(verdict.card_type, verdict.side)
     tests = zone_tests(pix[::-1, ::-1] if verdict.rotated_180 else pix, layout) if layout is not None else {}
     if tests and sum(tests.values()) < 0.5 * len(tests):
@@ -244,7 +243,9 @@ def _prefer_nested_card(small: np.ndarray, best: Quad, quads: list[Quad], cfg: D
     The inner candidate is taken when its edge inside ``best`` is at least
     ``1 / cfg.nested_edge_ratio`` times stronger than ``best``'s outline
     beyond it and the classifier reads it as the same card side, about as
-    surely (a zone of the card, such as the portrait, reads otherwise).
+    surely, its key zones holding as well (:func:`_template_fit`; a zone of
+    the card, such as the portrait, reads otherwise; a CNIe's verso cut above
+    its MRZ reads the same but has no MRZ band).
     """
     from idverify.document.side import classify_card
 
@@ -257,7 +258,7 @@ def _prefer_nested_card(small: np.ndarray, best: Quad, quads: list[Quad], cfg: D
         return best
     gx, gy = colour_gradients(small)  # the gradients find_quads scored the outlines on
     size = _READ_SIZE
-    verdict_best = None
+    verdict_best, fit_best = None, 0.0
     pts_o, mag_o = _outline_contrast(best.corners, gx, gy)
     for q in inner:
         pts_i, mag_i = _outline_contrast(q.corners, gx, gy)
@@ -269,12 +270,15 @@ def _prefer_nested_card(small: np.ndarray, best: Quad, quads: list[Quad], cfg: D
         if float(np.median(mag_o[beyond])) >= cfg.nested_edge_ratio * float(np.median(mag_i[inside])):
             continue
         if verdict_best is None:  # classified only when an inner edge stands out (rare: it costs ~5 ms)
-            verdict_best = classify_card(warp_card(small, best.corners, size),
-                                         aspect=_seen_aspect(best))
+            warp_best = warp_card(small, best.corners, size)
+            verdict_best = classify_card(warp_best, aspect=_seen_aspect(best))
+            fit_best = _template_fit(warp_best, verdict_best)
         if verdict_best.card_type is None:
             return best
-        verdict = classify_card(warp_card(small, q.corners, size), aspect=_seen_aspect(q))
-        if verdict.label == verdict_best.label and verdict.score >= verdict_best.score - 0.1:
+        warp = warp_card(small, q.corners, size)
+        verdict = classify_card(warp, aspect=_seen_aspect(q))
+        if (verdict.label == verdict_best.label and verdict.score >= verdict_best.score - 0.1
+                and _template_fit(warp, verdict) >= fit_best):
             return q
     return best
 
@@ -323,16 +327,23 @@ def _pick_by_content(small: np.ndarray, quads: list[Quad], extra: Sequence[Quad]
     """Among close candidates (``quads`` the edges outlined, then ``extra`` ones: see :func:`_extra_candidates`),
     the one whose content looks most like a known card (then the larger), with the classifier's verdict on it.
 
-    A print seed can stop at a line printed inside the card: a candidate the edges outlined that reads as the same
-    card side about as surely, with its sides on edges at least as well, is taken instead.
+    A reading counts as much as the card's zones lie where its layout puts them (:func:`_template_fit`): an outline
+    taking in a strip of the table along a side can read as another card (a blue strip along the top as the old
+    card's banner) but has that card's portrait and MRZ nowhere. A print seed can stop at a line printed inside the
+    card: a candidate the edges outlined that reads as the same card side about as surely, with its sides on edges
+    at least as well, is taken instead.
     """
     from idverify.document.side import classify_card
 
-    read = [(q, classify_card(warp_card(small, q.corners, _READ_SIZE))) for q in [*quads, *extra]]
-    best, verdict = max(read, key=lambda qv: qv[0].score + (0.6 * qv[1].score if qv[1].card_type is not None else 0.0)
-                        + 0.3 * math.sqrt(qv[0].area_fraction))
+    read = []
+    for q in [*quads, *extra]:
+        warp = warp_card(small, q.corners, _READ_SIZE)
+        verdict = classify_card(warp)
+        read.append((q, verdict, _template_fit(warp, verdict)))
+    best, verdict, _ = max(read, key=lambda r: r[0].score + 0.6 * r[1].score * r[2]
+                           + 0.3 * math.sqrt(r[0].area_fraction))
     if any(best is q for q in extra):
-        same = [(q, v) for q, v in read[:len(quads)] if v.label == verdict.label
+        same = [(q, v) for q, v, _ in read[:len(quads)] if v.label == verdict.label
                 and v.score >= verdict.score - EXTRA_READ_MARGIN and q.support >= best.support]
         if same:
             return max(same, key=lambda qv: qv[0].support)
@@ -344,6 +355,20 @@ def _reads_surely(verdict: SideVerdict, cfg: DocumentConfig = DOCUMENT) -> bool:
     rule gives (a read by elimination at full marks is sure; an "unknown" verdict, whose score is its doubt, never
     is)."""
     return verdict.confidence >= cfg.sure_side_score
+
+
+def _template_fit(warp: np.ndarray, verdict: SideVerdict) -> float:
+    """How far a reading holds: 1 when the key zones of the card side ``verdict`` reads (its MRZ band, its portrait:
+    :data:`~idverify.document.template.KEY_ZONES`) hold what they must, else the share of its zones that do (see
+    :func:`~idverify.document.template.zone_tests`); 0 for no card. A blurred small card fails finer zones (a 2D
+    code, a date) but keeps its MRZ and portrait."""
+    layout = layout_for(verdict.card_type, verdict.side)
+    if layout is None:
+        return 0.0
+    tests = zone_tests(warp[::-1, ::-1] if verdict.rotated_180 else warp, layout)
+    if not tests or not missing_key_zones(tests):
+        return 1.0
+    return sum(tests.values()) / len(tests)
 
 
 # ------------------------------------------------------------------------------------- public

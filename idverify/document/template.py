@@ -24,6 +24,7 @@ from idverify.document.side import mrz_lines
 from idverify.results import Check
 
 TEMPLATE_WIDTH = 512
+KEY_ZONES = ("mrz", "portrait")  # a side whose MRZ band or portrait is missing is not that side, whatever else fits
 
 
 def _roi(img: np.ndarray, zone: Zone) -> np.ndarray:
@@ -61,6 +62,11 @@ def zone_tests(rectified: np.ndarray, layout: CardLayout) -> dict[str, bool]:
     return out
 
 
+def missing_key_zones(tests: dict[str, bool]) -> list[str]:
+    """The zones among ``KEY_ZONES`` whose content does not fit (``tests`` from :func:`zone_tests`)."""
+    return [n for n in KEY_ZONES if n in tests and not tests[n]]
+
+
 def check_template(rectified: np.ndarray, layout: CardLayout, *, cfg: DocumentConfig = DOCUMENT,
                    crop: str = "rectified") -> Check:
     """One check: the share of the layout's zones whose content fits (``template_mismatch`` below the threshold)."""
@@ -69,13 +75,11 @@ def check_template(rectified: np.ndarray, layout: CardLayout, *, cfg: DocumentCo
         return Check("template", True, None, score=1.0, threshold=cfg.min_template_score, evidence={"crop": crop})
     score = sum(tests.values()) / len(tests)
     ok = score >= cfg.min_template_score
-    # a missing MRZ band or portrait is disqualifying on its own
-    key_zones = [n for n in ("mrz", "portrait") if n in tests and not tests[n]]
-    ok = ok and not key_zones
+    ok = ok and not missing_key_zones(tests)
     return Check("template", ok, None if ok else "template_mismatch", score=round(score, 3),
                  threshold=cfg.min_template_score,
                  evidence={"crop": crop, "layout": f"{layout.card_type.value}/{layout.side.value}",
                            "failed_zones": sorted(n for n, v in tests.items() if not v)})
 
 
-__all__ = ["check_template", "zone_tests"]
+__all__ = ["KEY_ZONES", "check_template", "missing_key_zones", "zone_tests"]
