@@ -417,3 +417,20 @@ def test_foreign_id_card_laid_out_like_a_cnie_verso_is_refused_by_its_mrz() -> N
     french = DATA / "parse_french_id_card_n0ct0s" / "test-new-back.png"
     report = check_document(verso=french, read_fields=True)
     assert next(c for c in report.checks if c.name == "verso.mrz_document").passed
+
+
+def test_a_strip_of_blue_table_along_a_side_is_not_the_cnie_flag() -> None:
+    """An outline a little too wide takes in a strip of a blue table along a side: the CNIe's flags are islands of
+    colour inside the card, so the strip reads as neither; the old card's verso stays itself."""
+    old = _card(4, "cni_1995", "verso").image
+    h, w = old.shape[:2]
+    strip = round(0.05 * w)
+    for left in (True, False):
+        table = np.full((h, w + strip, 3), (105, 110, 205), np.uint8)
+        if left:
+            table[:, strip:] = old
+        else:
+            table[:, :w] = old
+        assert classify_card(table).label == "cni_1995/verso"
+    recto = _card(4, "cnie_2021", "recto").image.copy()
+    assert card_cues(recto)[0]["eu_blue_tr"] > 0.05 and classify_card(recto).label == "cnie_2021/recto"

@@ -7,7 +7,8 @@ Template cues measured on a rectified thumbnail, in both 180° orientations:
 * ``chip``: the gold contact plate on the left, middle height: a bounded
   plate (see :func:`_plate_share`), not gold running out of its box;
 * ``header``: the tricolour mark top-left and the blue EU flag top-right of
-  the CNIe recto;
+  the CNIe recto, islands of colour (a strip of blue table along a side is
+  neither);
 * ``green``: the carte Vitale's green (and yellow);
 * ``aspect``: 1.586 (ID-1) or 1.419 (the 105 x 74 mm old card);
 * ``ink_margin``: ink in the card's margin, which the old card's verso
@@ -41,6 +42,7 @@ CHIP_BOX = (0.02, 0.28, 0.28, 0.68)  # x0, y0, x1, y1 (share of the card's width
 # Lab units: a pixel this near the plate's colour is plate. A synthetic chip's own shading spreads its pixels
 # 17.6 (median chip, 90th percentile) from its median; the real carte Vitale's yellow band lies 30.5 from its chip.
 PLATE_COLOUR_SPREAD = 20.0
+EDGE_STRIP_SPAN = 0.4  # a colour region along the card's edge over more than this share of a side is no print
 MARGIN_RING = (0.015, 0.06)  # the card's margin, as shares of its width inside its edge
 # ink in the margin above this share is no old card's verso: the 120 of main seeds 45-74 (true corners) have at most
 # 0.0063; a carte Vitale's portrait outlined as a card (fresh s54-14), 0.058
@@ -194,6 +196,9 @@ def card_cues(rgb: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
         "green": ((hue >= 70) & (hue <= 170) & (sat >= 0.3) & (val >= 0.25)).astype(np.float32),
         "yellow": ((hue >= 40) & (hue < 70) & (sat >= 0.35) & (val >= 0.5)).astype(np.float32),
     }
+    # the CNIe's flags are islands of colour; the old card's banner runs along its top edge
+    masks["blue_island"] = _without_edge_strips(masks["blue"] > 0)
+    masks["red_island"] = _without_edge_strips(masks["red"] > 0)
     k = max(3, gray.shape[1] // 60) | 1
     ink = (cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))) >= 45)
     ink_f = ink.astype(np.float32)
@@ -216,9 +221,9 @@ def card_cues(rgb: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
             "mrz_cover": cover_top if flipped else cover_bottom,
             "mrz_lines_top": float(lines_bottom if flipped else lines_top),
             "chip": _plate_share(img[::-1, ::-1] if flipped else img, m["gold"]),
-            "flag_blue_tl": _fraction(m["blue"], (0.0, 0.0, 0.22, 0.2)),
-            "flag_red_tl": _fraction(m["red"], (0.0, 0.0, 0.22, 0.2)),
-            "eu_blue_tr": _fraction(m["blue"], (0.78, 0.0, 1.0, 0.25)),
+            "flag_blue_tl": _fraction(m["blue_island"], (0.0, 0.0, 0.22, 0.2)),
+            "flag_red_tl": _fraction(m["red_island"], (0.0, 0.0, 0.22, 0.2)),
+            "eu_blue_tr": _fraction(m["blue_island"], (0.78, 0.0, 1.0, 0.25)),
             "blue_top": _fraction(m["blue"], (0.0, 0.0, 1.0, 0.15)),
             "blue_bottom": _fraction(m["blue"], (0.0, 0.85, 1.0, 1.0)),
             "banner_top": _fraction(m["blue"], (0.05, 0.0, 0.95, 0.09)),
@@ -232,6 +237,21 @@ def card_cues(rgb: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
             "ink_margin": ink_margin,
         })
     return out[0], out[1]
+
+
+def _without_edge_strips(mask: np.ndarray) -> np.ndarray:
+    """``mask`` (bool) as float32 without its strips along the card's edge: a region touching a side over more than
+    ``EDGE_STRIP_SPAN`` of it is the table an outline a little too large took in, not one of the CNIe's flags
+    (islands of colour inside the card). The old card's banner does run along its top edge: its cue keeps the
+    whole mask."""
+    h, w = mask.shape
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    x, y, bw, bh = (stats[:, k] for k in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    along = (((y == 0) | (y + bh == h)) & (bw > EDGE_STRIP_SPAN * w)) | (((x == 0) | (x + bw == w))
+                                                                        & (bh > EDGE_STRIP_SPAN * h))
+    along[0] = False  # the background
+    out = mask & ~along[labels]
+    return out.astype(np.float32)
 
 
 def _plate_share(rgb: np.ndarray, gold: np.ndarray) -> float:
