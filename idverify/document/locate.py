@@ -338,10 +338,24 @@ def _pick_by_content(small: np.ndarray, quads: list[Quad], extra: Sequence[Quad]
     read = []
     for q in [*quads, *extra]:
         warp = warp_card(small, q.corners, _READ_SIZE)
-        verdict = classify_card(warp)
-        read.append((q, verdict, _template_fit(warp, verdict)))
-    best, verdict, _ = max(read, key=lambda r: r[0].score + 0.6 * r[1].score * r[2]
-                           + 0.3 * math.sqrt(r[0].area_fraction))
+        read.append((q, classify_card(warp), warp))
+
+    def rank(q: Quad, verdict: SideVerdict, fit: float) -> float:
+        return q.score + 0.6 * verdict.score * fit + 0.3 * math.sqrt(q.area_fraction)
+
+    def bound(r: tuple[Quad, SideVerdict, np.ndarray]) -> float:  # the rank with the template's fit at its most
+        return rank(r[0], r[1], 0.0 if r[1].card_type is None else 1.0)
+
+    # the template can only lower a reading: it is checked from the best bound down, as far as a reading could
+    # still win (a check costs about a third of a reading)
+    best, verdict, best_rank = read[0][0], read[0][1], -math.inf
+    for r in sorted(read, key=bound, reverse=True):
+        if bound(r) <= best_rank:
+            break
+        q, v, warp = r
+        value = rank(q, v, _template_fit(warp, v))
+        if value > best_rank:
+            best, verdict, best_rank = q, v, value
     if any(best is q for q in extra):
         same = [(q, v) for q, v, _ in read[:len(quads)] if v.label == verdict.label
                 and v.score >= verdict.score - EXTRA_READ_MARGIN and q.support >= best.support]
