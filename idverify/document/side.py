@@ -245,13 +245,16 @@ def _without_edge_strips(mask: np.ndarray) -> np.ndarray:
     (islands of colour inside the card). The old card's banner does run along its top edge: its cue keeps the
     whole mask."""
     h, w = mask.shape
+    if not (mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any()):
+        return mask.astype(np.float32)  # nothing reaches the edge (most cards): no strip to look for
     _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     x, y, bw, bh = (stats[:, k] for k in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
     along = (((y == 0) | (y + bh == h)) & (bw > EDGE_STRIP_SPAN * w)) | (((x == 0) | (x + bw == w))
                                                                         & (bh > EDGE_STRIP_SPAN * h))
     along[0] = False  # the background
-    out = mask & ~along[labels]
-    return out.astype(np.float32)
+    if not along.any():
+        return mask.astype(np.float32)
+    return (mask & ~along[labels]).astype(np.float32)
 
 
 def _plate_share(rgb: np.ndarray, gold: np.ndarray) -> float:
