@@ -327,11 +327,11 @@ def _pick_by_content(small: np.ndarray, quads: list[Quad], extra: Sequence[Quad]
     """Among close candidates (``quads`` the edges outlined, then ``extra`` ones: see :func:`_extra_candidates`),
     the one whose content looks most like a known card (then the larger), with the classifier's verdict on it.
 
-    A reading counts as much as the card's zones lie where its layout puts them (:func:`_template_fit`): an outline
-    taking in a strip of the table along a side can read as another card (a blue strip along the top as the old
-    card's banner) but has that card's portrait and MRZ nowhere. A print seed can stop at a line printed inside the
-    card: a candidate the edges outlined that reads as the same card side about as surely, with its sides on edges
-    at least as well, is taken instead.
+    A reading counts in full when the key zones of the side it names hold what they must, else only as far as that
+    side's zones do (:func:`_template_fit`): an outline taking in a strip of the table along a side can read as
+    another card (a blue strip along the top as the old card's banner) but has that card's portrait and MRZ nowhere.
+    A print seed can stop at a line printed inside the card: a candidate the edges outlined that reads as the same
+    card side about as surely, with its sides on edges at least as well, is taken instead.
     """
     from idverify.document.side import classify_card
 
