@@ -189,16 +189,18 @@ def card_cues(rgb: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
     hue = hsv[:, :, 0].astype(np.float32) * 2.0  # degrees
     sat = hsv[:, :, 1].astype(np.float32) / 255.0
     val = hsv[:, :, 2].astype(np.float32) / 255.0
+    blue = (hue >= 200) & (hue <= 250) & (sat >= 0.4) & (val >= 0.2)
+    red = ((hue <= 15) | (hue >= 340)) & (sat >= 0.45) & (val >= 0.35)
     masks = {
         "gold": ((hue >= 25) & (hue <= 62) & (sat >= 0.25) & (val >= 0.35)).astype(np.float32),
-        "blue": ((hue >= 200) & (hue <= 250) & (sat >= 0.4) & (val >= 0.2)).astype(np.float32),
-        "red": (((hue <= 15) | (hue >= 340)) & (sat >= 0.45) & (val >= 0.35)).astype(np.float32),
+        "blue": blue.astype(np.float32),
+        "red": red.astype(np.float32),
+        # the CNIe's flags are islands of colour; the old card's banner runs along its top edge
+        "blue_island": _without_edge_strips(blue),
+        "red_island": _without_edge_strips(red),
         "green": ((hue >= 70) & (hue <= 170) & (sat >= 0.3) & (val >= 0.25)).astype(np.float32),
         "yellow": ((hue >= 40) & (hue < 70) & (sat >= 0.35) & (val >= 0.5)).astype(np.float32),
     }
-    # the CNIe's flags are islands of colour; the old card's banner runs along its top edge
-    masks["blue_island"] = _without_edge_strips(masks["blue"] > 0)
-    masks["red_island"] = _without_edge_strips(masks["red"] > 0)
     k = max(3, gray.shape[1] // 60) | 1
     ink = (cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))) >= 45)
     ink_f = ink.astype(np.float32)
