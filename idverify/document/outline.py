@@ -47,6 +47,7 @@ SOFT_RATIO = 2.5  # ... and a peak this many times wider than the normal's stron
 SOFT_MIN_WIDTH = 6  # ... when wider than this (px)
 SHADOW_CONTRAST = 2.5  # ... nor a peak that far outside a step this many times stronger ...
 SHADOW_WIDTH_RATIO = 1.5  # ... and this many times sharper (a shadow too narrow for a ramp beyond the card's edge)
+SHADOW_LINE_CONTRAST = 2.0  # a line this many times weaker than a sharper one of opposite contrast inside it
 PATTERN_FLIPS = 3  # a line whose contrast changes sign this many times along it is a pattern's edge (a checkerboard)
 _CANVAS = 400  # px: the card's longer side in the rectified canvas of that search
 _DRIFTS = np.arange(-0.02, 0.0201, 0.005)  # a candidate line's drift across the side, share of the longer side
@@ -160,103 +161,144 @@ def polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: fl
     ridge, see :func:`_ridge_flanks`: a printed border inside the card, a
     ruled line beside it) is the card's outline. A peak topping a ramp (see
     :func:`_soft_peaks`: the blurred outer edge of the card's shadow on a
-    sheet) is no candidate, nor a line whose contrast changes sign at every
-    square (:func:`_sign_flips`: the edge between two columns of a
-    checkerboard beside the card).
+    sheet) is no candidate, nor a line that is as a whole a shadow's outer
+    edge beyond the card's (:func:`_shadow_beyond`), nor a line whose
+    contrast changes sign at every square (:func:`_sign_flips`: the edge
+    between two columns of a checkerboard beside the card). A side with no
+    straight edge in reach (a white card's side over a white sheet) stays
+    as given; ``None`` when no side has one.
     """
-    centre = corners.mean(axis=0)
     offsets = np.arange(-window, window + 1e-6, 1.0)
     rng = np.random.default_rng(0)
     lines = []
+    polished = 0
     for i in range(4):
         a, b = corners[i], corners[(i + 1) % 4]
         length = float(np.hypot(*(b - a)))
         if length < 16:
             return None
-        d = (b - a) / length
-        n = np.array([-d[1], d[0]])
-        if np.dot(centre - a, n) > 0:
-            n = -n  # outwards
-        m = int(max(12, min(120, length / 4)))
-        ts = np.linspace(0.08, 0.92, m) * length
-        pts = a[None, :] + ts[:, None] * d[None, :]
-        samples = pts[:, None, :] + offsets[None, :, None] * n[None, None, :]
-        xs = samples[..., 0].astype(np.float32)
-        ys = samples[..., 1].astype(np.float32)
-        vx = cv2.remap(gx, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        vy = cv2.remap(gy, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        signed = vx * n[0] + vy * n[1]
-        vals = np.abs(signed)
-        rowmax = vals.max(axis=1, keepdims=True)
-        peak = np.zeros_like(vals, dtype=bool)
-        peak[:, 1:-1] = (vals[:, 1:-1] > vals[:, :-2]) & (vals[:, 1:-1] >= vals[:, 2:])
-        peak &= (vals >= 0.15 * rowmax) & (vals >= 10.0)
-        ridge = _ridge_flanks(signed, peak)
-        soft = _soft_peaks(vals, peak, ridge)
-        ri, ci = np.nonzero(peak)
-        if len(ri) < 4:
-            return None
-        # sub-pixel offsets
-        y0, y1, y2 = vals[ri, ci - 1], vals[ri, ci], vals[ri, ci + 1]
-        den = y0 - 2 * y1 + y2
-        sub = ci + np.where(np.abs(den) > 1e-9, 0.5 * (y0 - y2) / np.where(np.abs(den) > 1e-9, den, 1), 0)
-        off = offsets[0] + sub
-        tt = ts[ri]
-        # candidate lines through pairs of peaks on normals far apart
-        k = len(ri)
-        pi = rng.integers(0, k, 600)
-        pj = rng.integers(0, k, 600)
-        far = np.abs(tt[pi] - tt[pj]) > 0.3 * length
-        pi, pj = pi[far], pj[far]
-        slope = (off[pj] - off[pi]) / (tt[pj] - tt[pi])
-        ok = np.abs(slope) <= math.tan(math.radians(max_tilt_deg))
-        pi, pj, slope = pi[ok], pj[ok], slope[ok]
-        if len(pi) == 0:
-            return None
-        icpt = off[pi] - slope * tt[pi]
-        pred = icpt[:, None] + slope[:, None] * tt[None, :]  # (L, k)
-        near = np.abs(pred - off[None, :]) <= 1.5
-        cover = np.zeros((len(pi), m), bool)
-        line_idx, peak_idx = np.nonzero(near)
-        cover[line_idx, ri[peak_idx]] = True
-        score = cover.mean(axis=1)
-        if float(score.max()) < 0.5:
-            return None
-        mid = icpt + slope * (length / 2)
-        # a side found on a straight edge (the card's, or a printed line along it) gives the card edge's direction;
-        # a sheet's edge beside the card runs at an angle of its own
-        parallel = np.abs(slope - mid * _convergence(corners, i, length)) <= PARALLEL_SLOPE
-        on_side = parallel & (np.abs(mid) <= 2.0)
-        if (on_side.any() and float(score[on_side].max()) >= 0.5
-                and float(score[parallel].max()) >= PARALLEL_SHARE * float(score.max())):
-            score = np.where(parallel, score, 0.0)
-        best = float(score.max())
-        cand = np.nonzero(score >= 0.85 * best)[0]
-        # a thin printed line (a ruled line of the sheet beside the card, a line printed inside it) is a ridge:
-        # two opposite gradients a few pixels apart; the card's edge is a step. The outermost step wins.
-        # Nor is a ramp (the blurred outer edge of the card's shadow on a sheet, see _soft_peaks).
-        # Nor a pattern's edge (see _sign_flips), checked from the outermost line in only as far as needed.
-        flank = ridge[ri, ci] | soft[ri, ci]
-        counts = near[cand].sum(axis=1)
-        ridged = (counts > 0) & ((near[cand] & flank[None, :]).sum(axis=1) / np.maximum(counts, 1) >= RIDGE_SHARE)
-        sign = np.sign(signed[ri, ci])
-        order = np.argsort(-mid[cand], kind="stable")  # outermost first
-        li = int(cand[order[0]])  # when every line is a ridge, a ramp or a pattern's edge
-        for o in order:
-            if not ridged[o] and (counts[o] == 0 or _sign_flips(sign[near[cand[o]]]) < PATTERN_FLIPS):
-                li = int(cand[o])
-                break
-        # least squares on the inliers (the nearest peak per normal)
-        inl = near[li]
-        t_in, o_in = tt[inl], off[inl]
-        if len(t_in) >= 4:
-            slope_f, icpt_f = np.polyfit(t_in, o_in, 1)
-        else:
-            slope_f, icpt_f = slope[li], icpt[li]
-        p0 = a + icpt_f * n
-        dir_ = d + slope_f * n
-        lines.append((p0, dir_ / float(np.hypot(*dir_))))
-    return corners_from_lines(lines)
+        line = _polish_side(corners, i, gx, gy, offsets, rng, max_tilt_deg)
+        polished += line is not None
+        lines.append(line if line is not None else (a, (b - a) / length))  # no edge to follow: the side stays
+    return corners_from_lines(lines) if polished else None
+
+
+def _polish_side(corners: np.ndarray, i: int, gx: np.ndarray, gy: np.ndarray, offsets: np.ndarray,
+                 rng: np.random.Generator, max_tilt_deg: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """Side ``i`` of ``corners`` moved to the straight edge best covering it (see :func:`polish_sides`): a point
+    and a unit direction, or ``None`` when no line covers half the side."""
+    centre = corners.mean(axis=0)
+    a, b = corners[i], corners[(i + 1) % 4]
+    length = float(np.hypot(*(b - a)))
+    d = (b - a) / length
+    n = np.array([-d[1], d[0]])
+    if np.dot(centre - a, n) > 0:
+        n = -n  # outwards
+    m = int(max(12, min(120, length / 4)))
+    ts = np.linspace(0.08, 0.92, m) * length
+    pts = a[None, :] + ts[:, None] * d[None, :]
+    samples = pts[:, None, :] + offsets[None, :, None] * n[None, None, :]
+    xs = samples[..., 0].astype(np.float32)
+    ys = samples[..., 1].astype(np.float32)
+    vx = cv2.remap(gx, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    vy = cv2.remap(gy, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    signed = vx * n[0] + vy * n[1]
+    vals = np.abs(signed)
+    rowmax = vals.max(axis=1, keepdims=True)
+    peak = np.zeros_like(vals, dtype=bool)
+    peak[:, 1:-1] = (vals[:, 1:-1] > vals[:, :-2]) & (vals[:, 1:-1] >= vals[:, 2:])
+    peak &= (vals >= 0.15 * rowmax) & (vals >= 10.0)
+    ridge = _ridge_flanks(signed, peak)
+    width = _peak_widths(vals)
+    soft = _soft_peaks(vals, peak, ridge, width)
+    ri, ci = np.nonzero(peak)
+    if len(ri) < 4:
+        return None
+    # sub-pixel offsets
+    y0, y1, y2 = vals[ri, ci - 1], vals[ri, ci], vals[ri, ci + 1]
+    den = y0 - 2 * y1 + y2
+    sub = ci + np.where(np.abs(den) > 1e-9, 0.5 * (y0 - y2) / np.where(np.abs(den) > 1e-9, den, 1), 0)
+    off = offsets[0] + sub
+    tt = ts[ri]
+    # candidate lines through pairs of peaks on normals far apart
+    k = len(ri)
+    pi = rng.integers(0, k, 600)
+    pj = rng.integers(0, k, 600)
+    far = np.abs(tt[pi] - tt[pj]) > 0.3 * length
+    pi, pj = pi[far], pj[far]
+    slope = (off[pj] - off[pi]) / (tt[pj] - tt[pi])
+    ok = np.abs(slope) <= math.tan(math.radians(max_tilt_deg))
+    pi, pj, slope = pi[ok], pj[ok], slope[ok]
+    if len(pi) == 0:
+        return None
+    icpt = off[pi] - slope * tt[pi]
+    pred = icpt[:, None] + slope[:, None] * tt[None, :]  # (L, k)
+    near = np.abs(pred - off[None, :]) <= 1.5
+    cover = np.zeros((len(pi), m), bool)
+    line_idx, peak_idx = np.nonzero(near)
+    cover[line_idx, ri[peak_idx]] = True
+    score = cover.mean(axis=1)
+    if float(score.max()) < 0.5:
+        return None
+    mid = icpt + slope * (length / 2)
+    # a side found on a straight edge (the card's, or a printed line along it) gives the card edge's direction;
+    # a sheet's edge beside the card runs at an angle of its own
+    parallel = np.abs(slope - mid * _convergence(corners, i, length)) <= PARALLEL_SLOPE
+    on_side = parallel & (np.abs(mid) <= 2.0)
+    if (on_side.any() and float(score[on_side].max()) >= 0.5
+            and float(score[parallel].max()) >= PARALLEL_SHARE * float(score.max())):
+        score = np.where(parallel, score, 0.0)
+    best = float(score.max())
+    cand = np.nonzero(score >= 0.85 * best)[0]
+    # a thin printed line (a ruled line of the sheet beside the card, a line printed inside it) is a ridge:
+    # two opposite gradients a few pixels apart; the card's edge is a step. The outermost step wins.
+    # Nor is a ramp (the blurred outer edge of the card's shadow on a sheet, see _soft_peaks).
+    # Nor a pattern's edge (see _sign_flips), checked from the outermost line in only as far as needed.
+    flank = ridge[ri, ci] | soft[ri, ci]
+    counts = near[cand].sum(axis=1)
+    ridged = (counts > 0) & ((near[cand] & flank[None, :]).sum(axis=1) / np.maximum(counts, 1) >= RIDGE_SHARE)
+    sign = np.sign(signed[ri, ci])
+    order = np.argsort(-mid[cand], kind="stable")  # outermost first
+    li = int(cand[order[0]])  # when every line is a ridge, a ramp or a pattern's edge
+    for o in order:
+        if (not ridged[o] and (counts[o] == 0 or _sign_flips(sign[near[cand[o]]]) < PATTERN_FLIPS)
+                and not _shadow_beyond(cand[o], cand, mid, near, vals[ri, ci], width[ri, ci], sign)):
+            li = int(cand[o])
+            break
+    # least squares on the inliers (the nearest peak per normal)
+    inl = near[li]
+    t_in, o_in = tt[inl], off[inl]
+    if len(t_in) >= 4:
+        slope_f, icpt_f = np.polyfit(t_in, o_in, 1)
+    else:
+        slope_f, icpt_f = slope[li], icpt[li]
+    p0 = a + icpt_f * n
+    dir_ = d + slope_f * n
+    return p0, dir_ / float(np.hypot(*dir_))
+
+
+def _shadow_beyond(line: int, cand: np.ndarray, mid: np.ndarray, near: np.ndarray, strength: np.ndarray,
+                   width: np.ndarray, sign: np.ndarray) -> bool:
+    """Whether candidate ``line`` is the outer edge of a shadow: within ``SOFT_REACH`` px inside it lies another
+    candidate of the opposite contrast (the card's cut edge against the shadow), ``SHADOW_LINE_CONTRAST`` times
+    stronger and ``SHADOW_WIDTH_RATIO`` times sharper, by the medians over the peaks each line passes through
+    (``strength``, ``width``, ``sign`` per peak). The per-peak test (:func:`_soft_peaks`) misses a shadow whose
+    peaks vary along the side; a card's faint edge beyond a printed line of its own is as sharp as the print."""
+    own = near[line]
+    inner = cand[(mid[cand] < mid[line]) & (mid[cand] >= mid[line] - SOFT_REACH)]
+    if len(inner) == 0 or not own.any():
+        return False
+    own_sign = float(np.mean(sign[own]))
+    own_strength = float(np.median(strength[own]))
+    own_width = float(np.median(width[own]))
+    # many candidates are the same line (drawn from different pairs of peaks): each set of peaks is weighed once
+    for theirs in {near[j].tobytes(): near[j] for j in inner}.values():
+        if not theirs.any() or own_sign * float(np.mean(sign[theirs])) >= 0:
+            continue
+        if (float(np.median(strength[theirs])) >= SHADOW_LINE_CONTRAST * own_strength
+                and own_width >= SHADOW_WIDTH_RATIO * float(np.median(width[theirs]))):
+            return True
+    return False
 
 
 def _convergence(corners: np.ndarray, i: int, length: float) -> float:
@@ -306,14 +348,9 @@ def _ridge_flanks(signed: np.ndarray, peak: np.ndarray, reach: int = RIDGE_REACH
     return out & peak
 
 
-def _soft_peaks(vals: np.ndarray, peak: np.ndarray, ridge: np.ndarray, reach: int = SOFT_REACH) -> np.ndarray:
-    """Which ``peak`` cells (rows: normals, columns: offsets, outwards) top a ramp, not a step: the gradient stays
-    above half the peak over more than ``SOFT_RATIO`` times the width it does at the normal's strongest step (not a
-    ``ridge``: a thin printed line is sharper than any edge), and over more than ``SOFT_MIN_WIDTH`` px. A shadow's
-    blurred outer edge beside the card's cut edge is such a ramp; a blurred photo blurs both alike. A narrower
-    shadow's outer edge is no ramp by that measure, but it lies within ``reach`` px outside a step at least
-    ``SHADOW_CONTRAST`` times stronger and ``SHADOW_WIDTH_RATIO`` times sharper (the card's cut edge): it is
-    soft too. A card's own edge outside a printed step is as sharp as the print."""
+def _peak_widths(vals: np.ndarray, reach: int = SOFT_REACH) -> np.ndarray:
+    """Per cell (rows: normals, columns: offsets), over how many px the gradient stays above half its value,
+    looked for ``reach`` px either way along the normal: a step's peak is narrow, a ramp's wide."""
     half = 0.5 * vals
     width = np.ones(vals.shape, np.int32)
     for direction in (1, -1):
@@ -326,6 +363,18 @@ def _soft_peaks(vals: np.ndarray, peak: np.ndarray, ridge: np.ndarray, reach: in
                 shifted[:, k:] = vals[:, :-k]
             going &= shifted >= half
             width += going
+    return width
+
+
+def _soft_peaks(vals: np.ndarray, peak: np.ndarray, ridge: np.ndarray, width: np.ndarray,
+                reach: int = SOFT_REACH) -> np.ndarray:
+    """Which ``peak`` cells (rows: normals, columns: offsets, outwards) top a ramp, not a step: the gradient stays
+    above half the peak over more than ``SOFT_RATIO`` times the width it does at the normal's strongest step (not a
+    ``ridge``: a thin printed line is sharper than any edge), and over more than ``SOFT_MIN_WIDTH`` px. A shadow's
+    blurred outer edge beside the card's cut edge is such a ramp; a blurred photo blurs both alike. A narrower
+    shadow's outer edge is no ramp by that measure, but it lies within ``reach`` px outside a step at least
+    ``SHADOW_CONTRAST`` times stronger and ``SHADOW_WIDTH_RATIO`` times sharper (the card's cut edge): it is
+    soft too. A card's own edge outside a printed step is as sharp as the print."""
     steps = peak & ~ridge
     strongest = np.argmax(np.where(np.where(steps.any(axis=1, keepdims=True), steps, peak), vals, -1.0), axis=1)
     sharp = width[np.arange(len(vals)), strongest][:, None]
