@@ -18,6 +18,8 @@ import importlib
 import importlib.util
 import json
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -119,24 +121,27 @@ BUILDERS: dict[str, str] = {
     "dlib_face_recognition_resnet_model_v1_onnx": "idverify.face.fast_encoder:build_model",
     "ocrb_glyphs": "idverify.ocr.glyphs:build_glyph_model",
 }
+# the environment a builder runs in, set before numpy loads: the glyph model's PCA depends in its last bits on the
+# kernel OpenBLAS picks for the CPU (an AVX-512 machine's gives a file as good, with another checksum)
+BUILD_ENV: dict[str, dict[str, str]] = {"ocrb_glyphs": {"OPENBLAS_CORETYPE": "Haswell"}}
 
 
 def build_missing() -> list[str]:
-    """Build every generated model whose file is missing; returns the names built."""
+    """Build every generated model whose file is missing, each in a process of its own with its
+    :data:`BUILD_ENV`; returns the names built."""
     built = []
     for name, target in BUILDERS.items():
         entry = manifest()[name]
         if (_package_root(entry.package) / entry.file).is_file():
             continue
         module_name, func_name = target.split(":")
-        getattr(importlib.import_module(module_name), func_name)()
+        code = f"import importlib; getattr(importlib.import_module({module_name!r}), {func_name!r})()"
+        subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, **BUILD_ENV.get(name, {})})
         built.append(name)
     return built
 
 
 if __name__ == "__main__":  # python -m idverify.models [build]
-    import sys
-
     if sys.argv[1:] == ["build"]:
         for model in build_missing():
             print(f"built {model}")

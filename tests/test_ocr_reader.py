@@ -16,8 +16,9 @@ import pytest
 
 import idverify
 from idverify.errors import InputError
+from idverify.models import BUILD_ENV
 from idverify.ocr import engine as ocr_engine
-from idverify.ocr.glyphs import GLYPH_BUILD_ENV, OCRB_FONT, degrade, load_model
+from idverify.ocr.glyphs import OCRB_FONT, degrade, load_model
 from idverify.ocr.mrz import compose_mrz
 from idverify.ocr.reader import read_mrz
 
@@ -196,5 +197,5 @@ def test_committed_glyph_model_is_what_the_builder_makes(tmp_path: Path) -> None
     entry = next(m for m in manifest["models"] if m["name"] == "ocrb_glyphs")
     built = tmp_path / "ocrb_glyphs.npz"
     build = f"from idverify.ocr.glyphs import build_glyph_model; build_glyph_model({str(built)!r})"
-    subprocess.run([sys.executable, "-c", build], check=True, env={**os.environ, **GLYPH_BUILD_ENV})
+    subprocess.run([sys.executable, "-c", build], check=True, env={**os.environ, **BUILD_ENV["ocrb_glyphs"]})
     assert hashlib.sha256(built.read_bytes()).hexdigest() == entry["sha256"]

@@ -29,9 +29,6 @@ OCRB_FONT = Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf")
 MODEL_NAME = "ocrb_glyphs"
 MODEL_FILE = "models/ocrb_glyphs.npz"
 CELL_W, CELL_H = 16, 24
-# the environment models/ocrb_glyphs.npz was built in: the PCA's last bits depend on the BLAS kernel OpenBLAS picks for
-# the CPU (set before numpy loads; an AVX-512 machine's kernel gives another file, as good, with another checksum)
-GLYPH_BUILD_ENV = {"OPENBLAS_CORETYPE": "Haswell"}
 _PCA_DIMS = 48
 _PROTOTYPES = 24
 
@@ -438,7 +435,7 @@ def training_cells(text: str, gray: np.ndarray, char_height: float) -> np.ndarra
 
 def build_glyph_model(path: str | os.PathLike | None = None, lines: int = 1500, seed: int = 20240521) -> Path:
     """Render, degrade, segment and learn the OCR-B glyphs; write the .npz (same content for a seed, under the same
-    BLAS kernel: :data:`GLYPH_BUILD_ENV` in the environment gives the committed file)."""
+    BLAS kernel: ``idverify.models.BUILD_ENV["ocrb_glyphs"]`` in the environment gives the committed file)."""
     from idverify.models import MODELS_DIR
 
     rng = np.random.default_rng(seed)
