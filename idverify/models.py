@@ -126,17 +126,22 @@ BUILDERS: dict[str, str] = {
 BUILD_ENV: dict[str, dict[str, str]] = {"ocrb_glyphs": {"OPENBLAS_CORETYPE": "Haswell"}}
 
 
+def run_builder(name: str, *args: str) -> None:
+    """Run generated model ``name``'s builder (:data:`BUILDERS`, given ``args``) in a process of its own with its
+    :data:`BUILD_ENV`."""
+    module_name, func_name = BUILDERS[name].split(":")
+    code = f"import importlib; getattr(importlib.import_module({module_name!r}), {func_name!r})(*{list(args)!r})"
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, **BUILD_ENV.get(name, {})})
+
+
 def build_missing() -> list[str]:
-    """Build every generated model whose file is missing, each in a process of its own with its
-    :data:`BUILD_ENV`; returns the names built."""
+    """Build every generated model whose file is missing (:func:`run_builder`); returns the names built."""
     built = []
-    for name, target in BUILDERS.items():
+    for name in BUILDERS:
         entry = manifest()[name]
         if (_package_root(entry.package) / entry.file).is_file():
             continue
-        module_name, func_name = target.split(":")
-        code = f"import importlib; getattr(importlib.import_module({module_name!r}), {func_name!r})()"
-        subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, **BUILD_ENV.get(name, {})})
+        run_builder(name)
         built.append(name)
     return built
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +13,7 @@ import pytest
 
 import idverify
 from idverify.errors import InputError
-from idverify.models import BUILD_ENV
+from idverify.models import run_builder
 from idverify.ocr import engine as ocr_engine
 from idverify.ocr.glyphs import OCRB_FONT, degrade, load_model
 from idverify.ocr.mrz import compose_mrz
@@ -192,10 +189,9 @@ def test_committed_glyph_model_is_what_the_builder_makes(tmp_path: Path) -> None
     """models/ocrb_glyphs.npz is generated: the builder must still make exactly it (about 12 s).
 
     The PCA's last bits depend on the kernel OpenBLAS picks for the CPU (an AVX-512 machine's differ from an AVX2
-    one's), so the builder runs in a process held to the kernel the committed file was made with."""
+    one's), so the builder runs as set-up runs it: in a process held to the kernel the committed file was made with."""
     manifest = json.loads((Path(__file__).resolve().parents[1] / "models" / "manifest.json").read_text())
     entry = next(m for m in manifest["models"] if m["name"] == "ocrb_glyphs")
     built = tmp_path / "ocrb_glyphs.npz"
-    build = f"from idverify.ocr.glyphs import build_glyph_model; build_glyph_model({str(built)!r})"
-    subprocess.run([sys.executable, "-c", build], check=True, env={**os.environ, **BUILD_ENV["ocrb_glyphs"]})
+    run_builder("ocrb_glyphs", str(built))
     assert hashlib.sha256(built.read_bytes()).hexdigest() == entry["sha256"]
