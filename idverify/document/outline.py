@@ -390,18 +390,20 @@ def _soft_peaks(vals: np.ndarray, peak: np.ndarray, ridge: np.ndarray, width: np
 def colour_gradients(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(gx, gy) of the Lab channel with the strongest gradient per pixel (chroma weighted x2)."""
     lab = cv2.GaussianBlur(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB), (5, 5), 0)
-    best = np.zeros(rgb.shape[:2], np.float32)
-    gx_out = np.zeros_like(best)
-    gy_out = np.zeros_like(best)
-    for c, weight in ((0, 1.0), (1, 2.0), (2, 2.0)):
-        gx = cv2.Sobel(lab[:, :, c], cv2.CV_32F, 1, 0, ksize=3) * weight
-        gy = cv2.Sobel(lab[:, :, c], cv2.CV_32F, 0, 1, ksize=3) * weight
+    shape = rgb.shape[:2]
+    best = np.zeros(shape, np.int16)  # 3x3 Sobel of uint8, x2: within int16, and exact
+    gx_out = np.zeros(shape, np.int16)
+    gy_out = np.zeros(shape, np.int16)
+    stronger = np.empty(shape, bool)
+    for c, weight in ((0, 1), (1, 2), (2, 2)):
+        gx = cv2.Sobel(lab[:, :, c], cv2.CV_16S, 1, 0, ksize=3, scale=weight)
+        gy = cv2.Sobel(lab[:, :, c], cv2.CV_16S, 0, 1, ksize=3, scale=weight)
         mag = np.abs(gx) + np.abs(gy)
-        stronger = mag > best
-        best = np.where(stronger, mag, best)
-        gx_out = np.where(stronger, gx, gx_out)
-        gy_out = np.where(stronger, gy, gy_out)
-    return gx_out, gy_out
+        np.greater(mag, best, out=stronger)
+        np.copyto(best, mag, where=stronger)
+        np.copyto(gx_out, gx, where=stronger)
+        np.copyto(gy_out, gy, where=stronger)
+    return gx_out.astype(np.float32), gy_out.astype(np.float32)
 
 
 def polish_in_crop(rgb: np.ndarray, corners: np.ndarray, window: float) -> np.ndarray | None:

@@ -188,15 +188,16 @@ def edge_maps(rgb: np.ndarray, sensitive: bool = False) -> EdgeMaps:
     mag_total = np.zeros(rgb.shape[:2], np.float32)
     gx_total = np.zeros(rgb.shape[:2], np.float32)
     gy_total = np.zeros(rgb.shape[:2], np.float32)
+    stronger = np.empty(rgb.shape[:2], bool)
     for c, weight in ((0, 1.0), (1, 2.0), (2, 2.0)):
         ch = lab[:, :, c]
         gx = cv2.Sobel(ch, cv2.CV_32F, 1, 0, ksize=3)
         gy = cv2.Sobel(ch, cv2.CV_32F, 0, 1, ksize=3)
         mag = cv2.magnitude(gx, gy) * weight
-        stronger = mag > mag_total
-        mag_total = np.where(stronger, mag, mag_total)
-        gx_total = np.where(stronger, gx * weight, gx_total)
-        gy_total = np.where(stronger, gy * weight, gy_total)
+        np.greater(mag, mag_total, out=stronger)
+        np.copyto(mag_total, mag, where=stronger)
+        np.copyto(gx_total, gx * weight, where=stronger)
+        np.copyto(gy_total, gy * weight, where=stronger)
         hi = float(np.percentile(mag[::4, ::4], 80 if sensitive else 92))
         hi = max(hi, (20.0 if sensitive else 40.0) * weight)
         edges = np.bitwise_or(edges, cv2.Canny(ch, hi / weight * 0.5, hi / weight))

@@ -29,6 +29,7 @@ for the zone-by-zone check).
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import cv2
 import numpy as np
@@ -86,6 +87,20 @@ def _resize(rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if w > THUMB_WIDTH else cv2.INTER_LINEAR)
 
 
+def percentile_u8(gray: np.ndarray, q: float) -> float:
+    """``np.percentile(gray, q)`` of a uint8 image, read off its histogram when the order statistics around the
+    ``q``-th one share a level (nearly always: 256 levels among 10⁵ pixels), else from numpy. Several times faster.
+
+    >>> percentile_u8(np.arange(256, dtype=np.uint8).repeat(100).reshape(256, 100), 90)
+    230.0
+    """
+    n = gray.size
+    pos = (n - 1) * q / 100.0
+    counts = np.cumsum(cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel().astype(np.int64))
+    lo, hi = np.searchsorted(counts, [max(0, math.floor(pos) - 1), min(n - 1, math.ceil(pos) + 1)], side="right")
+    return float(lo) if lo == hi else float(np.percentile(gray, q))
+
+
 def mrz_lines(gray: np.ndarray, band: tuple[float, float] = (0.6, 0.99)) -> tuple[int, float]:
     """(number of MRZ-like text lines, mean horizontal coverage) in the bottom ``band`` of a card.
 
@@ -105,7 +120,7 @@ def mrz_lines(gray: np.ndarray, band: tuple[float, float] = (0.6, 0.99)) -> tupl
     mask = (bh >= thr).astype(np.uint8)
     joined = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, w // 40), 1)))
     rows = joined.mean(axis=1)  # share of the width inked, per row
-    paper = float(np.percentile(gray, 90))
+    paper = percentile_u8(gray, 90)
     lines = 0
     cover: list[float] = []
     for start, end in _row_runs(rows, h):
