@@ -253,6 +253,7 @@ class DocumentConfig:
     synthetic captures and the real specimens (see ``threshold_provenance``).
     """
 
+    threads: int = 2  # the three photos are located this many at a time (OpenCV and numpy release the GIL)
     decode_side: int = 800  # photos are decoded at the largest 1/2^k JPEG reduction at least this large
     search_side: int = 640  # the card is searched at this size, then refined at decode size
     small_card_area: float = 0.06  # below this share of the frame (or with no card found) the card is searched

@@ -16,11 +16,12 @@ import cv2
 import numpy as np
 import pytest
 
+from idverify.config import DOCUMENT
 from idverify.document import assess_quality, check_document, check_tilt, classify_card, locate_card
 from idverify.document import side as side_module
 from idverify.document.layout import CardType, Side, get_layout
 from idverify.document.locate import layout_for
-from idverify.document.side import Aspect, SideVerdict, card_cues, mrz_lines
+from idverify.document.side import Aspect, SideVerdict, card_cues, mrz_lines, percentile_u8
 from idverify.reasons import REASONS
 from idverify.synth import attacks
 from idverify.synth.camera import Glare, Subject, capture, fit_in_frame, sample_params
@@ -324,6 +325,27 @@ def test_full_report_has_crops_portrait_and_json() -> None:
     data = report.to_dict()
     json.dumps(data)
     assert "crops" not in data and data["passed"] is True
+
+
+def test_photos_checked_side_by_side_give_the_report_of_one_at_a_time() -> None:
+    recto, tilted = _pair(12, "genuine")
+    verso, _ = _shot(_subject(_card(12, "cnie_2021", "verso")), 62, roll=2.0, yaw=3.0, pitch=-2.0, card_scale=0.5)
+    reports = [check_document(recto=recto, verso=verso, tilted=tilted, read_fields=False,
+                              cfg=dataclasses.replace(DOCUMENT, threads=threads)) for threads in (1, 2)]
+    one, two = (r.to_dict() for r in reports)
+    one["details"].pop("capture_ms"), two["details"].pop("capture_ms")
+    assert one == two and one["passed"]
+    assert list(reports[0].crops) == list(reports[1].crops)
+    assert all(np.array_equal(reports[0].crops[k], reports[1].crops[k]) for k in reports[0].crops)
+
+
+def test_percentile_of_a_grey_image_is_numpys() -> None:
+    rng = np.random.default_rng(5)
+    for i in range(400):
+        h, w = (int(v) for v in rng.integers(1, 40, 2))
+        gray = rng.integers(0, int(rng.integers(1, 256)), (h, w)).astype(np.uint8)[:: 1 if i % 2 else -1]
+        q = float(rng.uniform(0, 100)) if i % 3 else 90.0
+        assert percentile_u8(gray, q) == float(np.percentile(gray, q)), (h, w, q)
 
 
 @pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data")

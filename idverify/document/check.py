@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -133,6 +134,20 @@ def _tilt(locs: Mapping[str, CardLocation | None], cfg: DocumentConfig) -> tuple
         if tilt.same_card is not None and tilt.same_card >= cfg.min_same_card:
             break
     return best if best is not None else (None, first)
+
+
+def _photo_part(photo: str, loc: CardLocation | None, cfg: DocumentConfig) -> tuple[list[Check], dict[str, np.ndarray]]:
+    """One photo's own checks (framing, capture quality, recapture, template) and its rectified crop."""
+    if loc is None:
+        return [], {}
+    checks = _framing(photo, loc, cfg)
+    if loc.rectified is None:
+        return checks, {}
+    layout = layout_for(loc.card_type, loc.side)
+    checks += _photo_checks(photo, loc, layout, cfg)
+    if layout is not None and photo != "tilted":
+        checks.append(_named(photo, check_template(loc.rectified, layout, cfg=cfg)))
+    return checks, {f"{photo}/rectified": loc.rectified}
 
 
 def _photo_checks(photo: str, loc: CardLocation, layout: CardLayout | None, cfg: DocumentConfig) -> list[Check]:
@@ -271,28 +286,23 @@ def check_document(recto: ImageSource | None = None, verso: ImageSource | None =
     locs: dict[str, CardLocation | None] = {}
     checks: list[Check] = []
     crops: dict[str, np.ndarray] = {}
-    for photo in PHOTOS:
-        locs[photo], bad_input = _locate(photo, sources[photo], cfg, hires=read_fields and photo != "tilted")
-        checks += bad_input
-    # the tilt checks may locate the tilted card again, by the flat card's content, or the flat card by the
-    # tilted card's: the photos' own checks use the locations the tilt checks used
-    tilt, flat_photo = _tilt(locs, cfg)
-    if tilt is not None and tilt.tilted is not None:
-        locs["tilted"] = tilt.tilted
-    if (tilt is not None and tilt.flat is not None and tilt.flat.matched and tilt.same_card is not None
-            and tilt.same_card >= cfg.min_same_card):
-        locs[flat_photo] = tilt.flat
-    for photo in PHOTOS:
-        loc = locs[photo]
-        if loc is None:
-            continue
-        checks += _framing(photo, loc, cfg)
-        if loc.rectified is not None:
-            crops[f"{photo}/rectified"] = loc.rectified
-            layout = layout_for(loc.card_type, loc.side)
-            checks += _photo_checks(photo, loc, layout, cfg)
-            if layout is not None and photo != "tilted":
-                checks.append(_named(photo, check_template(loc.rectified, layout, cfg=cfg)))
+    with ThreadPoolExecutor(max_workers=max(1, cfg.threads), thread_name_prefix="idverify-document") as pool:
+        located = list(pool.map(lambda photo: _locate(photo, sources[photo], cfg,
+                                                      hires=read_fields and photo != "tilted"), PHOTOS))
+        for photo, (loc, bad_input) in zip(PHOTOS, located, strict=True):
+            locs[photo] = loc
+            checks += bad_input
+        # the tilt checks may locate the tilted card again, by the flat card's content, or the flat card by the
+        # tilted card's: the photos' own checks use the locations the tilt checks used
+        tilt, flat_photo = _tilt(locs, cfg)
+        if tilt is not None and tilt.tilted is not None:
+            locs["tilted"] = tilt.tilted
+        if (tilt is not None and tilt.flat is not None and tilt.flat.matched and tilt.same_card is not None
+                and tilt.same_card >= cfg.min_same_card):
+            locs[flat_photo] = tilt.flat
+        for photo_checks, photo_crops in pool.map(lambda photo: _photo_part(photo, locs[photo], cfg), PHOTOS):
+            checks += photo_checks
+            crops.update(photo_crops)
     checks += _side_checks(locs, cfg)
     if tilt is not None and locs["tilted"] is not None and locs["tilted"].found:
         checks += [_named("tilted", c) for c in tilt.checks]
