@@ -262,6 +262,8 @@ class DocumentConfig:
     recheck_support: float = 0.97  # ... or has an outline less whole than this (edge support) ...
     recheck_score: float = 0.97  # ... and is read short of this score
     rectified_width: int = 1011  # rectified cards: 300 dpi for ID-1 (layout.ID1_SIZE_PX)
+    sharp_min_card_px: float = 400.0  # a card narrower than this in the decode has its outline polished again
+    sharp_card_px: float = 800.0  # ... on a decode where it spans at least this width (or the photo's own)
     min_warp_source_width: float = 520.0  # decode again larger when the card is narrower than this
     focal_factor: float = 0.8  # default focal length / longer image side (phone main camera)
     # tilt angle: focal length estimated from the card's perspective (document.focal) when well conditioned

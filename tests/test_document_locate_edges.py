@@ -148,6 +148,69 @@ def test_a_card_is_outlined_at_its_cut_edge_not_its_shadow() -> None:
     assert float(np.max(np.linalg.norm(loc.corners - shot.corners, axis=1))) / width < 0.02
 
 
+# a small card's photo as the range-edge benchmark draws it ("small", seed 166, capture 1, with another holder): a
+# CNIe verso 22 % of a 10 MP frame wide, half on a ruled sheet: about 380 px wide in the search's decode
+_SMALL_CARD = {
+    "width": 3616, "height": 2712, "card_scale": 0.21952245242935722,
+    "center": (0.5191696901044235, 0.5278519290408019), "roll": 130.57599980838734,
+    "yaw": -24.916451863532977, "pitch": 24.079950573170755, "focal": 1.2260281554795212,
+    "defocus": 0.3495719468833392, "motion": 0.09932640125934394, "motion_angle": 49.26711855039677,
+    "noise": 1.7607936671118924, "gain": 1.029246614155557,
+    "white_balance": (1.0702398156574189, 1.0, 0.9845527567791215), "uneven_light": 0.09136202986234183,
+    "light_angle": 188.45866892874997, "glare": (), "jpeg_quality": 79, "background_seed": 929297218, "clutter": 4,
+}
+
+
+def test_a_small_card_is_polished_again_where_its_sides_span_more_pixels() -> None:
+    """A card under ``sharp_min_card_px`` wide in the decode has its sides polished again on a larger decode: a side
+    over the sheet, a few pixels off at the decode's size, falls on its edge (2.0 % off before, 0.6 % now)."""
+    card = render_card(make_persona(np.random.default_rng(1), sex="M"), "cnie_2021", "verso")
+    shot = capture(Subject(card.image, card.alpha), CameraParams(**_SMALL_CARD), seed=166001)  # type: ignore[arg-type]
+    loc = locate_card(shot.jpeg, min_source_width=0)
+    assert loc.found and loc.corners is not None and loc.label == "cnie_2021/verso"
+    assert loc.image is not None and loc.image.scale == 1.0  # read from the full photo, not the decode
+    width = float(np.linalg.norm(shot.corners[1] - shot.corners[0]))
+    assert float(np.max(np.linalg.norm(loc.corners - shot.corners, axis=1))) / width < 0.01
+
+
+# two small cards as the range-edge benchmark draws them ("small", seeds 169 and 168, captures 12 and 18): an old
+# recto 18 % of the frame wide on a green checked cloth beside a pen, and an old verso 31 % wide beside a ruled sheet
+_OLD_RECTO_BY_A_PEN = {
+    "width": 1870, "height": 1402, "card_scale": 0.1840905978398799, "center": (0.4547766580768888, 0.473877128346966),
+    "roll": 241.24647754199484, "yaw": -9.92338863916168, "pitch": -23.40551195463701, "focal": 0.8669098523718549,
+    "defocus": 0.5066566271947508, "motion": 0.3270415034299208, "motion_angle": 104.1486807582374,
+    "noise": 0.8388971156750972, "gain": 0.8571013932671676,
+    "white_balance": (0.9608067873807804, 1.0, 0.984042894653941), "uneven_light": 0.18592319136838198,
+    "light_angle": 179.6885892552219, "glare": (), "jpeg_quality": 85, "background_seed": 1578015905, "clutter": 4,
+}
+_OLD_VERSO_BY_A_SHEET = {
+    "width": 3448, "height": 2586, "card_scale": 0.31141013511661697,
+    "center": (0.4617598576798436, 0.5096343949952008), "roll": 194.66207344904754, "yaw": 1.2012666345818879,
+    "pitch": -10.482406698237007, "focal": 0.8248170043889995, "defocus": 0.5348223300933196,
+    "motion": 0.6354275238537319, "motion_angle": 72.73551975109467, "noise": 1.7971455113445591,
+    "gain": 0.9142891001957743, "white_balance": (0.9957786673460088, 1.0, 0.9372032150589642),
+    "uneven_light": 0.1512372821435345, "light_angle": 103.7235398432107, "glare": (), "jpeg_quality": 81,
+    "background_seed": 1606388321, "clutter": 4,
+}
+
+
+@pytest.mark.parametrize(("params", "seed", "card_type", "side"), [
+    # the first search outlines the card with the cloth up to the pen, read as a carte Vitale (the cloth's green),
+    # not whole; the finer search outlines the card whole, on that quad, and names it surely
+    (_OLD_RECTO_BY_A_PEN, 169012, "cni_1995", "recto"),
+    # the first search reads its quad as no card; the finer one outlines the card whole and reads it by elimination
+    (_OLD_VERSO_BY_A_SHEET, 168018, "cni_1995", "verso"),
+])
+def test_the_finer_search_wins_with_a_whole_card_over_a_poor_first_reading(
+        params: dict[str, object], seed: int, card_type: str, side: str) -> None:
+    card = render_card(make_persona(np.random.default_rng(1), sex="M"), card_type, side)
+    shot = capture(Subject(card.image, card.alpha), CameraParams(**params), seed=seed)  # type: ignore[arg-type]
+    loc = locate_card(shot.jpeg, min_source_width=0)
+    assert loc.found and loc.corners is not None and loc.label == f"{card_type}/{side}"
+    width = float(np.linalg.norm(shot.corners[1] - shot.corners[0]))
+    assert float(np.max(np.linalg.norm(loc.corners - shot.corners, axis=1))) / width < 0.02
+
+
 def test_locate_card_on_a_white_sheet() -> None:
     img, card = _scene()
     loc = locate_card(img, classify=False)

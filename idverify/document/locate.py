@@ -28,7 +28,7 @@ from PIL import Image
 
 from idverify.config import DOCUMENT, MEDIA, DocumentConfig
 from idverify.document.layout import CardLayout, CardType, get_layout
-from idverify.document.outline import colour_gradients, refine_outline
+from idverify.document.outline import colour_gradients, polish_outline, refine_outline
 from idverify.document.print_seeds import print_seeded_outlines
 from idverify.document.quads import (
     CNI_1995_ASPECT,
@@ -48,7 +48,7 @@ from idverify.document.quads import (
     score_quad,
     warp_card,
 )
-from idverify.document.side import BY_ELIMINATION, UNKNOWN, Aspect, SideVerdict
+from idverify.document.side import BY_ELIMINATION, SCORE_CEILING, UNKNOWN, Aspect, SideVerdict
 from idverify.document.template import missing_key_zones, zone_tests
 from idverify.media import ImageSource, LoadedImage, load_image, read_source_bytes, sniff_image_format
 
@@ -394,7 +394,11 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
 
     When the card spans fewer than ``min_source_width`` pixels of the
     reduced decode (default ``cfg.min_warp_source_width``; 0 = never), the
-    photo is decoded again larger before warping (for OCR).
+    photo is decoded again larger before warping (for OCR). A card under
+    ``cfg.sharp_min_card_px`` is decoded again to span ``cfg.sharp_card_px``
+    (as far as the photo allows) whatever ``min_source_width`` says: its
+    sides are polished again there, where an edge a pixel or two off in the
+    decode is a fraction of a per cent of the card, and it is read there.
 
     The first search looks for a card of at least ``cfg.small_card_area``
     of the frame. When it finds none, finds one cut off by the frame, takes
@@ -410,7 +414,9 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     ``cfg.recheck_support``) and it reads short of full marks (under
     ``cfg.recheck_score``: a sheet's edge under a side skews the aspect); it
     is replaced only by the same card side over the same place, outlined
-    whole (or, when its own outline was poor, clearly better). That finer
+    whole (or, when its own outline was poor, clearly better), or by a card
+    named surely and outlined whole that lies on its quad (the quad took in
+    what the card lies on) or replaces a reading that was not sure. That finer
     search also reads outlines seeded by the card's print
     (:mod:`idverify.document.print_seeds`: a small card across a sheet may
     have no closed outline). A card the first search turned down for its
@@ -447,7 +453,12 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
         better = min(cfg.outlined_support, first.edge_support + OUTLINE_GAIN)
         same = (again.found and again.card_type == first.card_type and again.side == first.side
                 and again.edge_support >= better and quad_overlap(first.corners, again.corners) >= 0.5)
-        return again if same else first
+        # ... or a card named surely and outlined whole, lying on the first search's quad (that quad took in what
+        # the card lies on) or where the first search's reading was not sure (its quad was not the card)
+        surer = (again.found and _reading_rank(again) == 2 and again.edge_support >= cfg.outlined_support
+                 and _sureness(again) >= cfg.sure_side_score
+                 and (_lies_on(again.corners, first.corners) or _sureness(first) < cfg.sure_side_score))
+        return again if same or surer else first
     if classify and first.reason == "card_too_small" and first.area_fraction >= cfg.min_area_fraction \
             and (not again.found or _unnamed(again)):
         # the first search turned its card down for its size alone, and the finer one found none or names none (a
@@ -460,15 +471,18 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     # the finer search wins with a card it can name (or any card, when the first found none); over a quad the
     # first search outlined, only with a small card (the one that search could not consider) or with the same
     # quad, read better, or with a card lying on the first search's quad (a card on the sheet it outlined), or with
-    # a card it names surely where the first search named none (a sheet read by elimination beside the card)
+    # a card it names surely where the first search named none (a sheet read by elimination beside the card), or
+    # read none at all (then by elimination too, outlined whole: an old card's verso beside a sheet)
     named = again.card_type is not None or not classify or lost
     if again.found and named and (not first.found or (first.full_frame and not again.full_frame)
                                   or again.area_fraction < cfg.small_card_area
                                   or quad_overlap(first.corners, again.corners) >= 0.9
                                   or (_reading_rank(again) >= _reading_rank(first)
                                       and _lies_on(again.corners, first.corners))
-                                  or (_unnamed(first) and _reading_rank(again) == 2
-                                      and again.side_score >= cfg.sure_side_score)):
+                                  or (_unnamed(first) and _sureness(again) >= cfg.sure_side_score
+                                      and (_reading_rank(again) == 2
+                                           or (_reading_rank(first) == 0
+                                               and again.edge_support >= cfg.outlined_support)))):
         return again
     return first
 
@@ -476,6 +490,11 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
 def _reading_rank(loc: CardLocation) -> int:
     """2 for a card named by its content, 1 for a reading by elimination, 0 for none."""
     return 0 if loc.card_type is None else 1 if loc.label == BY_ELIMINATION else 2
+
+
+def _sureness(loc: CardLocation) -> float:
+    """How surely ``loc``'s card is named: its side score as a share of the most its label can have (0: none)."""
+    return 0.0 if loc.card_type is None else min(1.0, loc.side_score / SCORE_CEILING.get(loc.label, 1.0))
 
 
 def _unnamed(reading: CardLocation | SideVerdict) -> bool:
@@ -586,12 +605,18 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     if best.area_fraction < cfg.min_area_fraction or card_w < cfg.min_card_px:
         scan = _full_frame(loaded, cfg) if classify else None
         return scan if scan is not None else dataclasses.replace(base, reason="card_too_small")
-    # decode again, larger, when the card is small in the decode
+    # decode again, larger, when the card is small in the decode: its sides polished again where they span more
+    # pixels, and its warp read from there
     work = loaded
     min_w = cfg.min_warp_source_width if min_source_width is None else min_source_width
-    if card_w * loaded.scale < min_w and loaded.scale < 1.0 and source is not None:
-        want = min_w / card_w
-        work = decode_for_search(source, math.ceil(max(ow, oh) * min(1.0, want)))
+    if source is not None and loaded.scale < 1.0:
+        want = max(min_w, cfg.sharp_card_px if card_w * loaded.scale < cfg.sharp_min_card_px else 0.0)
+        if card_w * loaded.scale < want:
+            work = decode_for_search(source, math.ceil(max(ow, oh) * min(1.0, want / card_w)))
+            if card_w * loaded.scale < cfg.sharp_min_card_px:
+                corners = polish_outline(work.pixels, corners * work.scale) / work.scale
+                card_w = card_width(corners, best.aspect if best.aspect > 0 else ID1_ASPECT)
+                base = dataclasses.replace(base, corners=corners, card_width_px=card_w)
     src = corners * work.scale
     if classify:
         from idverify.document.side import classify_card  # content decides the 180° turn and the type

@@ -422,17 +422,24 @@ def polish_in_crop(rgb: np.ndarray, corners: np.ndarray, window: float) -> np.nd
     return None if out is None else out + origin
 
 
+def polish_outline(pix: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """``corners`` (``pix`` pixels) with their sides polished (:func:`polish_in_crop`) in a window of 4 % of the
+    card's longer side; as given when the polish finds no side or would move a corner over 2.5 windows."""
+    span = max(float(np.hypot(*(corners[1] - corners[0]))), float(np.hypot(*(corners[3] - corners[0]))))
+    window = max(4.0, 0.04 * span)
+    polished = polish_in_crop(pix, corners, window)
+    if polished is not None and is_convex(polished) and np.max(np.abs(polished - corners)) < 2.5 * window:
+        return polished
+    return corners
+
+
 def refine_outline(pix: np.ndarray, corners_dec: np.ndarray, gmag: np.ndarray, s: float) -> np.ndarray:
     """Corners found at search scale ``s`` refined on the decode: strongest gradient per side, straight-edge
     polish, then past a printed band to the card's edge."""
     refined = refine_sides(corners_dec, gmag, search=max(3.0, 1.5 / s))
     if refined is not None and is_convex(refined) and np.max(np.abs(refined - corners_dec)) < 4 / s:
         corners_dec = refined
-    span = max(float(np.hypot(*(corners_dec[1] - corners_dec[0]))), float(np.hypot(*(corners_dec[3] - corners_dec[0]))))
-    window = max(4.0, 0.04 * span)
-    polished = polish_in_crop(pix, corners_dec, window)
-    if polished is not None and is_convex(polished) and np.max(np.abs(polished - corners_dec)) < 2.5 * window:
-        corners_dec = polished
+    corners_dec = polish_outline(pix, corners_dec)
     extended = extend_to_card_edge(pix, corners_dec)
     if extended is not corners_dec and is_convex(extended):
         settled = refine_sides(extended, gmag, search=max(3.0, 1.5 / s))
