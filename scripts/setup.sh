@@ -36,8 +36,10 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 # metadata's `dlib` requirement so pip never starts a 16-minute source build.
 EXTRAS="dev"
 [ "${1:-}" = "--bench" ] && EXTRAS="dev,bench"  # benchmark baselines (PassportEye)
-"${PIP[@]}" install -e ".[$EXTRAS]"
-"${PIP[@]}" install --no-deps 'face_recognition==1.3.0'
+# constraints.txt holds the versions the figures were measured with (a new OpenCV, numpy or BLAS kernel can move
+# them); the bench extras' own dependencies are not in it
+"${PIP[@]}" install -c constraints.txt -e ".[$EXTRAS]"
+"${PIP[@]}" install -c constraints.txt --no-deps 'face_recognition==1.3.0'
 .venv/bin/python -m idverify.models build
 .venv/bin/python -m idverify.models
 echo "setup: ready (.venv)"
