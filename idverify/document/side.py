@@ -372,4 +372,4 @@ def classify_card(rectified: np.ndarray, aspect: Aspect = None) -> SideVerdict:
 
 
 __all__ = ["BY_ELIMINATION", "LABELS", "SCORE_CEILING", "Aspect", "SideVerdict", "card_cues", "classify_card",
-           "mrz_lines"]
+           "mrz_lines", "percentile_u8"]
