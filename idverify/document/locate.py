@@ -48,7 +48,7 @@ from idverify.document.quads import (
     score_quad,
     warp_card,
 )
-from idverify.document.side import BY_ELIMINATION, SCORE_CEILING, UNKNOWN, Aspect, SideVerdict
+from idverify.document.side import BY_ELIMINATION, UNKNOWN, Aspect, SideVerdict, read_confidence
 from idverify.document.template import missing_key_zones, zone_tests
 from idverify.media import ImageSource, LoadedImage, load_image, read_source_bytes, sniff_image_format
 
@@ -94,6 +94,11 @@ class CardLocation:
     def label(self) -> str:
         """``type/side`` as read (:attr:`idverify.document.side.SideVerdict.label`), ``unknown`` when not."""
         return UNKNOWN if self.card_type is None else f"{self.card_type}/{self.side}"
+
+    @property
+    def confidence(self) -> float:
+        """The side score as a share of the most its label's rule can give (:attr:`SideVerdict.confidence`)."""
+        return read_confidence(self.label, self.side_score)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -364,11 +369,11 @@ def _pick_by_content(small: np.ndarray, quads: list[Quad], extra: Sequence[Quad]
     return best, verdict
 
 
-def _reads_surely(verdict: SideVerdict, cfg: DocumentConfig = DOCUMENT) -> bool:
-    """Whether ``verdict`` names a card surely: its score at least ``cfg.sure_side_score`` of the most its label's
+def _reads_surely(reading: CardLocation | SideVerdict, cfg: DocumentConfig = DOCUMENT) -> bool:
+    """Whether ``reading`` names a card surely: its score at least ``cfg.sure_side_score`` of the most its label's
     rule gives (a read by elimination at full marks is sure; an "unknown" verdict, whose score is its doubt, never
     is)."""
-    return verdict.confidence >= cfg.sure_side_score
+    return reading.confidence >= cfg.sure_side_score
 
 
 def _template_fit(warp: np.ndarray, verdict: SideVerdict) -> float:
@@ -456,8 +461,8 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
         # ... or a card named surely and outlined whole, lying on the first search's quad (that quad took in what
         # the card lies on) or where the first search's reading was not sure (its quad was not the card)
         surer = (again.found and _reading_rank(again) == 2 and again.edge_support >= cfg.outlined_support
-                 and _sureness(again) >= cfg.sure_side_score
-                 and (_lies_on(again.corners, first.corners) or _sureness(first) < cfg.sure_side_score))
+                 and _reads_surely(again, cfg)
+                 and (_lies_on(again.corners, first.corners) or not _reads_surely(first, cfg)))
         return again if same or surer else first
     if classify and first.reason == "card_too_small" and first.area_fraction >= cfg.min_area_fraction \
             and (not again.found or _unnamed(again)):
@@ -479,7 +484,7 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
                                   or quad_overlap(first.corners, again.corners) >= 0.9
                                   or (_reading_rank(again) >= _reading_rank(first)
                                       and _lies_on(again.corners, first.corners))
-                                  or (_unnamed(first) and _sureness(again) >= cfg.sure_side_score
+                                  or (_unnamed(first) and _reads_surely(again, cfg)
                                       and (_reading_rank(again) == 2
                                            or (_reading_rank(first) == 0
                                                and again.edge_support >= cfg.outlined_support)))):
@@ -490,11 +495,6 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
 def _reading_rank(loc: CardLocation) -> int:
     """2 for a card named by its content, 1 for a reading by elimination, 0 for none."""
     return 0 if loc.card_type is None else 1 if loc.label == BY_ELIMINATION else 2
-
-
-def _sureness(loc: CardLocation) -> float:
-    """How surely ``loc``'s card is named: its side score as a share of the most its label can have (0: none)."""
-    return 0.0 if loc.card_type is None else min(1.0, loc.side_score / SCORE_CEILING.get(loc.label, 1.0))
 
 
 def _unnamed(reading: CardLocation | SideVerdict) -> bool:
@@ -610,10 +610,11 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     work = loaded
     min_w = cfg.min_warp_source_width if min_source_width is None else min_source_width
     if source is not None and loaded.scale < 1.0:
-        want = max(min_w, cfg.sharp_card_px if card_w * loaded.scale < cfg.sharp_min_card_px else 0.0)
+        polish_again = card_w * loaded.scale < cfg.sharp_min_card_px
+        want = max(min_w, cfg.sharp_card_px if polish_again else 0.0)
         if card_w * loaded.scale < want:
             work = decode_for_search(source, math.ceil(max(ow, oh) * min(1.0, want / card_w)))
-            if card_w * loaded.scale < cfg.sharp_min_card_px:
+            if polish_again:
                 corners = polish_outline(work.pixels, corners * work.scale) / work.scale
                 card_w = card_width(corners, best.aspect if best.aspect > 0 else ID1_ASPECT)
                 base = dataclasses.replace(base, corners=corners, card_width_px=card_w)

@@ -72,11 +72,17 @@ class SideVerdict:
     @property
     def confidence(self) -> float:
         """The score as a share of the most its label's rule can give (0 for unknown)."""
-        return 0.0 if self.card_type is None else min(1.0, self.score / SCORE_CEILING.get(self.label, 1.0))
+        return read_confidence(self.label, self.score)
 
     def to_dict(self) -> dict[str, object]:
         return {"card_type": self.card_type, "side": self.side, "label": self.label, "score": round(self.score, 3),
                 "rotated_180": self.rotated_180, "cues": {k: round(v, 3) for k, v in self.cues.items()}}
+
+
+def read_confidence(label: str, score: float) -> float:
+    """A reading's ``score`` as a share of the most ``label``'s rule can give (0 for unknown, whose score is its
+    doubt): a read by elimination at full marks is as sure as a card named by its cues."""
+    return 0.0 if label == UNKNOWN else min(1.0, score / SCORE_CEILING.get(label, 1.0))
 
 
 def _resize(rgb: np.ndarray) -> np.ndarray:
@@ -372,4 +378,4 @@ def classify_card(rectified: np.ndarray, aspect: Aspect = None) -> SideVerdict:
 
 
 __all__ = ["BY_ELIMINATION", "LABELS", "SCORE_CEILING", "Aspect", "SideVerdict", "card_cues", "classify_card",
-           "mrz_lines", "percentile_u8"]
+           "mrz_lines", "percentile_u8", "read_confidence"]
