@@ -262,6 +262,9 @@ def test_challenge_token_forged_expired_or_replayed_is_rejected() -> None:
     token = issue_challenge(SECRET, now=1000.0, actions=("blink",)).token
     script = live_script()
     assert "challenge_invalid" in run(script, challenge=token, secret=b"another-secret-0123456", now=1001.0).reasons
+    head, signature = token.split(".")
+    flipped = head + "." + ("B" if signature[0] == "A" else "A") + signature[1:]  # always a change
+    assert "challenge_invalid" in run(script, challenge=flipped, secret=SECRET, now=1001.0).reasons
     assert "challenge_invalid" in run(script, challenge=token, secret=SECRET, now=99999.0).reasons
     used: set[str] = set()
     assert run(script, challenge=token, secret=SECRET, now=1001.0, used_nonces=used).live

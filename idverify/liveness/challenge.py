@@ -19,7 +19,8 @@ unmirrored front-camera clip the nose moves toward the image's right / left),
 Traceback (most recent call last):
 ...
 idverify.errors.InputError: challenge_invalid: the challenge expired at 1120
->>> verify_challenge(ch.token[:-2] + "AA", secret, now=1_030.0)
+>>> forged = issue_challenge(b"f" * 32, now=1_000.0, actions=("blink",)).token
+>>> verify_challenge(forged, secret, now=1_030.0)
 Traceback (most recent call last):
 ...
 idverify.errors.InputError: challenge_invalid: bad signature
