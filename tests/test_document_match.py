@@ -119,9 +119,24 @@ def test_check_document_tries_the_other_flat_side() -> None:
     assert tilted.side == "verso"
     misread = dataclasses.replace(tilted, side="recto")  # the tilted verso read as a recto: compared with the recto
     locs = {"recto": locate_card(recto_jpeg), "verso": locate_card(verso_jpeg), "tilted": misread}
-    result, flat_photo = _tilt(locs, DOCUMENT)
+    result, flat_photo = _tilt(locs.get, DOCUMENT)
     assert flat_photo == "verso"
     assert result is not None and result.passed, None if result is None else result.checks
+
+
+def test_the_tilt_checks_of_a_tilted_recto_do_not_wait_for_the_verso() -> None:
+    from idverify.document.check import _tilt
+
+    flat, tilted, _ = _pair(31)
+    asked: list[str] = []
+
+    def located(photo: str) -> CardLocation | None:
+        asked.append(photo)
+        return {"recto": flat, "tilted": tilted}[photo]  # the verso still being located: a KeyError
+
+    result, flat_photo = _tilt(located, DOCUMENT)
+    assert flat_photo == "recto" and result is not None and result.passed
+    assert "verso" not in asked
 
 
 def test_check_tilt_relocates_a_flat_card_located_on_an_inner_frame() -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -114,18 +114,22 @@ def _framing(photo: str, loc: CardLocation, cfg: DocumentConfig) -> list[Check]:
     return checks
 
 
-def _tilt(locs: Mapping[str, CardLocation | None], cfg: DocumentConfig) -> tuple[TiltResult | None, str]:
+def _tilt(located: Callable[[str], CardLocation | None], cfg: DocumentConfig) -> tuple[TiltResult | None, str]:
     """The tilt checks against the flat photo of the side the tilted photo shows (the other one if it does not
-    register on that one), and that photo's name."""
-    t_loc = locs.get("tilted")
+    register on that one), and that photo's name.
+
+    ``located(photo)`` gives a photo's location, when it is ready: the verso's is waited for only when the
+    tilted photo shows a verso or does not register on the recto.
+    """
+    t_loc = located("tilted")
     if t_loc is None or t_loc.image is None:
         return None, "recto"
-    v_loc = locs.get("verso")
-    first = "verso" if (t_loc.side == Side.VERSO.value and v_loc is not None
-                        and v_loc.side == Side.VERSO.value) else "recto"
+    first = "recto"
+    if t_loc.side == Side.VERSO.value and (v_loc := located("verso")) is not None and v_loc.side == Side.VERSO.value:
+        first = "verso"
     best: tuple[TiltResult, str] | None = None
     for flat_photo in (first, "verso" if first == "recto" else "recto"):
-        f_loc = locs.get(flat_photo)
+        f_loc = located(flat_photo)
         if f_loc is None or not f_loc.found or f_loc.rectified is None:
             continue
         tilt = check_tilt(f_loc, t_loc, layout=layout_for(f_loc.card_type, f_loc.side), cfg=cfg)
@@ -283,24 +287,35 @@ def check_document(recto: ImageSource | None = None, verso: ImageSource | None =
     """
     t0 = time.perf_counter()
     sources = {"recto": recto, "verso": verso, "tilted": tilted}
-    locs: dict[str, CardLocation | None] = {}
     checks: list[Check] = []
     crops: dict[str, np.ndarray] = {}
     with ThreadPoolExecutor(max_workers=max(1, cfg.threads), thread_name_prefix="idverify-document") as pool:
-        located = list(pool.map(lambda photo: _locate(photo, sources[photo], cfg,
-                                                      hires=read_fields and photo != "tilted"), PHOTOS))
-        for photo, (loc, bad_input) in zip(PHOTOS, located, strict=True):
-            locs[photo] = loc
-            checks += bad_input
-        # the tilt checks may locate the tilted card again, by the flat card's content, or the flat card by the
-        # tilted card's: the photos' own checks use the locations the tilt checks used
-        tilt, flat_photo = _tilt(locs, cfg)
-        if tilt is not None and tilt.tilted is not None:
-            locs["tilted"] = tilt.tilted
-        if (tilt is not None and tilt.flat is not None and tilt.flat.matched and tilt.same_card is not None
-                and tilt.same_card >= cfg.min_same_card):
-            locs[flat_photo] = tilt.flat
-        for photo_checks, photo_crops in pool.map(lambda photo: _photo_part(photo, locs[photo], cfg), PHOTOS):
+        # the tilt pair first: the tilt checks run while the verso is located
+        pending = {photo: pool.submit(_locate, photo, sources[photo], cfg, read_fields and photo != "tilted")
+                   for photo in ("recto", "tilted", "verso")}
+
+        def located(photo: str) -> CardLocation | None:
+            return pending[photo].result()[0]
+
+        tilt, flat_photo = _tilt(located, cfg)
+
+        def final_location(photo: str) -> CardLocation | None:
+            """The location the photo's own checks use: the one the tilt checks used, when they located the
+            tilted card again (by the flat card's content) or the flat card by the tilted card's."""
+            if tilt is not None and photo == "tilted" and tilt.tilted is not None:
+                return tilt.tilted
+            if (tilt is not None and photo == flat_photo and tilt.flat is not None and tilt.flat.matched
+                    and tilt.same_card is not None and tilt.same_card >= cfg.min_same_card):
+                return tilt.flat
+            return located(photo)
+
+        parts = {photo: pool.submit(lambda p: _photo_part(p, final_location(p), cfg), photo)
+                 for photo in ("recto", "tilted", "verso")}
+        locs = {photo: final_location(photo) for photo in PHOTOS}
+        for photo in PHOTOS:
+            checks += pending[photo].result()[1]  # bad input
+        for photo in PHOTOS:
+            photo_checks, photo_crops = parts[photo].result()
             checks += photo_checks
             crops.update(photo_crops)
     checks += _side_checks(locs, cfg)

@@ -340,29 +340,35 @@ def _pick_by_content(small: np.ndarray, quads: list[Quad], extra: Sequence[Quad]
     """
     from idverify.document.side import classify_card
 
-    read = []
-    for q in [*quads, *extra]:
-        warp = warp_card(small, q.corners, _READ_SIZE)
-        read.append((q, classify_card(warp), warp))
+    candidates = [*quads, *extra]
+    read: dict[int, tuple[SideVerdict, np.ndarray]] = {}
 
-    def rank(q: Quad, verdict: SideVerdict, fit: float) -> float:
-        return q.score + 0.6 * verdict.score * fit + 0.3 * math.sqrt(q.area_fraction)
+    def reading(i: int) -> tuple[SideVerdict, np.ndarray]:
+        if i not in read:
+            warp = warp_card(small, candidates[i].corners, _READ_SIZE)
+            read[i] = (classify_card(warp), warp)
+        return read[i]
 
-    def bound(r: tuple[Quad, SideVerdict, np.ndarray]) -> float:  # the rank with the template's fit at its most
-        return rank(r[0], r[1], 0.0 if r[1].card_type is None else 1.0)
+    def rank(q: Quad, score: float, fit: float) -> float:
+        return q.score + 0.6 * score * fit + 0.3 * math.sqrt(q.area_fraction)
 
-    # the template can only lower a reading: it is checked from the best bound down, as far as a reading could
-    # still win (a check costs about a third of a reading)
-    best, verdict, best_rank = read[0][0], read[0][1], -math.inf
-    for r in sorted(read, key=bound, reverse=True):
-        if bound(r) <= best_rank:
+    # a reading scores at most 1 and the template can only lower it: candidates are read from the highest rank they
+    # could reach down, as far as one could still win, and the template checked as far as a reading could still win
+    # (a check costs about a third of a reading)
+    best_i, best_rank = 0, -math.inf
+    for i in sorted(range(len(candidates)), key=lambda i: rank(candidates[i], 1.0, 1.0), reverse=True):
+        q = candidates[i]
+        if rank(q, 1.0, 1.0) <= best_rank:
             break
-        q, v, warp = r
-        value = rank(q, v, _template_fit(warp, v))
+        v, warp = reading(i)
+        if rank(q, v.score, 0.0 if v.card_type is None else 1.0) <= best_rank:
+            continue
+        value = rank(q, v.score, _template_fit(warp, v))
         if value > best_rank:
-            best, verdict, best_rank = q, v, value
-    if any(best is q for q in extra):
-        same = [(q, v) for q, v, _ in read[:len(quads)] if v.label == verdict.label
+            best_i, best_rank = i, value
+    best, verdict = candidates[best_i], reading(best_i)[0]
+    if best_i >= len(quads):
+        same = [(q, v) for q, v in ((q, reading(i)[0]) for i, q in enumerate(quads)) if v.label == verdict.label
                 and v.score >= verdict.score - EXTRA_READ_MARGIN and q.support >= best.support]
         if same:
             return max(same, key=lambda qv: qv[0].support)
