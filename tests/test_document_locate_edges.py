@@ -22,7 +22,7 @@ from idverify.document.locate import (
 from idverify.document.outline import polish_in_crop
 from idverify.document.quads import Quad, _triple, find_quads, rectangle_aspect, warp_card
 from idverify.document.side import SideVerdict, classify_card
-from idverify.synth.camera import CameraParams, Subject, capture
+from idverify.synth.camera import CameraParams, Glare, Subject, capture
 from idverify.synth.cards import render_card
 from idverify.synth.persona import make_persona
 
@@ -411,3 +411,38 @@ def test_a_reading_holds_as_far_as_its_key_zones_do() -> None:
     (whole, whole_fit), (cut, cut_fit) = readings
     assert whole == cut == "cnie_2021/verso"
     assert whole_fit == 1.0 and cut_fit < 0.5
+
+
+# two old versos on ruled sheets as the range-edge benchmark draws them ("small", seeds 120 and 127, captures 3 and 8):
+# neither card closes an outline of its own, and its print (the address and dates, left-aligned, with a faint stamp
+# at the right) stops far short of its right edge
+_OLD_VERSO_ON_A_SHEET_UNDER_A_LAMP = {
+    "width": 2694, "height": 3592, "card_scale": 0.2204654972981322, "center": (0.4849353698647895, 0.5394187613777228),
+    "roll": 22.001178240870473, "yaw": -8.938776563570176, "pitch": -13.341070990373495, "focal": 0.7885638017657992,
+    "defocus": 0.0603972568306963, "motion": 0.7186652135642104, "motion_angle": 140.4766010072618,
+    "noise": 1.536926364450066, "gain": 0.8776355748307347,
+    "white_balance": (1.0741862438744108, 1.0, 0.9004020556305231), "uneven_light": 0.2987328947048819,
+    "light_angle": 56.52889245759685,
+    "glare": (Glare(x=0.37621622228498275, y=0.1339201679771857, radius=0.07589536461457927,
+                    strength=0.3205364450960972),),
+    "jpeg_quality": 82, "background_seed": 670378583, "clutter": 5,
+}
+_OLD_VERSO_ON_A_SHEET = {
+    "width": 2560, "height": 3412, "card_scale": 0.3137776042846495, "center": (0.4876787661379371, 0.5200791276508664),
+    "roll": 322.4976018364607, "yaw": 14.163172985666286, "pitch": -15.647088963009354, "focal": 1.1723415457173338,
+    "defocus": 0.38617840516909346, "motion": 0.8654522777233749, "motion_angle": 179.88121095671897,
+    "noise": 1.5511188035326766, "gain": 0.8887804872675925,
+    "white_balance": (0.962868917484162, 1.0, 0.9563681657111033), "uneven_light": 0.18817432527624367,
+    "light_angle": 66.2257840690857, "glare": (), "jpeg_quality": 83, "background_seed": 148125562, "clutter": 4,
+}
+
+
+@pytest.mark.parametrize(("params", "seed"), [(_OLD_VERSO_ON_A_SHEET_UNDER_A_LAMP, 120003),
+                                              (_OLD_VERSO_ON_A_SHEET, 127008)])
+def test_a_card_whose_print_stops_far_from_an_edge_is_outlined_from_a_wider_polish(
+        params: dict[str, object], seed: int) -> None:
+    """No seed polished in the usual window lands on the card (its right edge lies beyond it): the seeds are polished
+    again in the wide window. Before, a quad of the sheet's lines was read as the card, 144 % off, or no card was
+    named."""
+    _, error = _benchmark_capture(params, seed, "cni_1995", "verso")
+    assert error < 0.02

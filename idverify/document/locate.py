@@ -29,7 +29,7 @@ from PIL import Image
 from idverify.config import DOCUMENT, MEDIA, DocumentConfig
 from idverify.document.layout import CardLayout, CardType, get_layout
 from idverify.document.outline import colour_gradients, polish_outline, refine_outline
-from idverify.document.print_seeds import print_seeded_outlines
+from idverify.document.print_seeds import WIDE_POLISH_WINDOW, print_seeded_outlines
 from idverify.document.quads import (
     CNI_1995_ASPECT,
     ID1_ASPECT,
@@ -564,6 +564,9 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     if keep is not None and classify:
         extra.append(keep * (loaded.scale * s))
     extra_quads = _extra_candidates(small, maps, cfg, extra) if extra else []
+    if seeds and classify and not extra_quads:
+        # no seed lands on a card's outline in the usual window: the print may stop far short of an edge
+        extra_quads = _extra_candidates(small, maps, cfg, print_seeded_outlines(small, WIDE_POLISH_WINDOW))
     edge_quads = good
     if extra_quads:
         good = sorted(good + extra_quads, key=lambda q: -q.score)

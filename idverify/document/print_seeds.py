@@ -10,8 +10,11 @@ ground), closed into regions; each region's minimum-area rectangle, grown to
 the card's aspect at a few scales (the print stops short of the card's
 edge by a margin that varies with the card and side), seeds an outline that
 :func:`~idverify.document.outline.polish_in_crop` moves onto the straight
-edges around it. The seeds are candidates only: the search scores them with
-every other quad and the content classifier picks.
+edges around it; when none lands on a card's outline, the polish looks
+again in a wider window (the old card's verso prints its address and dates
+from the left, and its right edge lies far beyond them). The seeds are
+candidates only: the search scores them with every other quad and the
+content classifier picks.
 
 >>> import numpy as np
 >>> print_regions(np.full((480, 640, 3), 200, np.uint8))
@@ -37,6 +40,8 @@ MIN_REGION_SHARE = 0.003  # smallest print region kept, share of the frame
 SEED_SCALES = (1.0, 1.15, 1.3)  # the card's size over its print region's (longer side)
 SEED_ASPECTS = tuple(w / h for w, h in (ID1_SIZE_MM, CNI_1995_SIZE_MM))  # ID-1 and the old card
 POLISH_WINDOW = 0.12  # the polish looks this far either side of a seed's side (share of the region's longer side)
+WIDE_POLISH_WINDOW = 0.3  # ... or this far, when none lands on a card in the usual window: the print of some sides
+# (the old card's verso) stops far short of one edge
 
 RotatedRect = tuple[tuple[float, float], tuple[float, float], float]
 
@@ -93,11 +98,12 @@ def seed_outlines(region: RotatedRect) -> list[np.ndarray]:
     return seeds
 
 
-def print_seeded_outlines(rgb: np.ndarray) -> list[np.ndarray]:
-    """Outlines (4, 2) seeded around each print region of ``rgb`` and polished onto the edges about them."""
+def print_seeded_outlines(rgb: np.ndarray, window_share: float = POLISH_WINDOW) -> list[np.ndarray]:
+    """Outlines (4, 2) seeded around each print region of ``rgb`` and polished onto the edges about them, within
+    ``window_share`` of the region's longer side."""
     outlines = []
     for region in print_regions(rgb):
-        window = POLISH_WINDOW * max(region[1])
+        window = window_share * max(region[1])
         for seed in seed_outlines(region):
             polished = polish_in_crop(rgb, seed, window)
             if polished is not None:
