@@ -116,6 +116,23 @@ def test_old_verso_survives_an_aspect_estimate_off_by_8_percent() -> None:
     assert classify_card(img, aspect=1.586).label == "unknown"
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_old_verso_under_a_glare_over_its_address_reads_the_right_way_up(seed: int) -> None:
+    """A glare washing out the address (the old verso's top half) leaves its halves with as much ink: the text's
+    left margin (its lines start together, and end ragged) still tells the way up (4 of these 12 readings were
+    turned before)."""
+    img = _card(seed, "cni_1995", "verso").image.astype(np.float32)
+    h, w = img.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w]
+    glare = np.exp(-(((xx - 0.3 * w) / (0.25 * w)) ** 2 + ((yy - 0.2 * h) / (0.2 * h)) ** 2))
+    washed = cv2.GaussianBlur(np.clip(img + (255 - img) * 0.85 * glare[..., None], 0, 255).astype(np.uint8),
+                              (0, 0), 1.5)
+    thumb = cv2.resize(washed, (256, round(256 * h / w)), interpolation=cv2.INTER_AREA)
+    for turned in (False, True):
+        verdict = classify_card(thumb[::-1, ::-1] if turned else thumb, aspect=1.419)
+        assert (verdict.label, verdict.rotated_180) == ("cni_1995/verso", turned)
+
+
 def test_steep_view_aspect_range_reads_both_card_sizes() -> None:
     """A steep view's aspect depends on the focal length: given as a range, the old verso reads where the range
     reaches its aspect (1.31-1.64 at 45°), and not where it stops short of it."""

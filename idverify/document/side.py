@@ -13,7 +13,10 @@ Template cues measured on a rectified thumbnail, in both 180° orientations:
 * ``aspect``: 1.586 (ID-1) or 1.419 (the 105 x 74 mm old card);
 * ``ink_margin``: ink in the card's margin, which the old card's verso
   (read by elimination) leaves plain and a portrait or a block of text
-  outlined as a card does not.
+  outlined as a card does not;
+* ``ink_top`` / ``ink_bottom``, ``ink_left`` / ``ink_right``: text in each
+  half, and along each side: the old verso's address heads it and its
+  lines start at the left margin and end ragged, which tells its way up.
 
 A small rule table turns cues into a label with a confidence; the
 orientation with the better score wins. The cues are the kind a human
@@ -255,6 +258,8 @@ def card_cues(rgb: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
             "green_header": _fraction(m["green"], (0.0, 0.0, 0.62, 0.24)),
             "ink_top": _fraction(ink_o, (0.03, 0.05, 0.97, 0.4)),
             "ink_bottom": _fraction(ink_o, (0.03, 0.6, 0.97, 0.95)),
+            "ink_left": _fraction(ink_o, (0.03, 0.05, 0.3, 0.95)),
+            "ink_right": _fraction(ink_o, (0.7, 0.05, 0.97, 0.95)),
             "saturation": sat_median,
             "busy": busy,
             "ink_margin": ink_margin,
@@ -346,7 +351,9 @@ def _scores(c: dict[str, float], aspect: Aspect) -> dict[str, float]:
         # the aspect seen through the perspective errs by up to ~8 % (old cards read 1.30-1.53 on seeds 0-19):
         # half the score rests on it, so an ID-1 blank (aspect 0) stays under the 0.3 "unknown" bar (0.25 at most)
         * (1.0 - min(1.0, c["blue_bottom"] / 0.2)) * (0.5 + 0.5 * old_aspect)
-        * (0.5 if c["ink_top"] > c["ink_bottom"] else 0.4)
+        # upright, its text runs from the left margin (a ragged right) and its address heads the card: both tell the
+        # way up, the left margin the more (a signature or a glare can even the halves out)
+        * (0.5 if (c["ink_left"] - c["ink_right"]) + 0.5 * (c["ink_top"] - c["ink_bottom"]) > 0 else 0.4)
         * min(1.0, c["ink_top"] / 0.02)  # the address block: printed text in the top half
         * float(c["ink_margin"] <= MARGIN_INK),  # in a plain margin (a portrait, a block of text run into it)
     }
