@@ -29,7 +29,7 @@ from PIL import Image
 from idverify.config import DOCUMENT, MEDIA, DocumentConfig
 from idverify.document.layout import CardLayout, CardType, get_layout
 from idverify.document.outline import colour_gradients, polish_outline, refine_outline
-from idverify.document.print_seeds import WIDE_POLISH_WINDOW, print_seeded_outlines
+from idverify.document.print_seeds import WIDE_POLISH_WINDOW, print_regions, print_seeded_outlines
 from idverify.document.quads import (
     CNI_1995_ASPECT,
     ID1_ASPECT,
@@ -560,13 +560,14 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
         good = [q for q in quads if _usable(q, cfg)]
     # the print seeds outlines the edges may not close (a small card across a sheet); the content pick reads them,
     # and the quad an earlier search turned down for its size alone
-    extra = print_seeded_outlines(small) if seeds and classify else []
+    regions = print_regions(small) if seeds and classify else []
+    extra = print_seeded_outlines(small, regions=regions) if regions else []
     if keep is not None and classify:
         extra.append(keep * (loaded.scale * s))
     extra_quads = _extra_candidates(small, maps, cfg, extra) if extra else []
-    if seeds and classify and not extra_quads:
+    if regions and not extra_quads:
         # no seed lands on a card's outline in the usual window: the print may stop far short of an edge
-        extra_quads = _extra_candidates(small, maps, cfg, print_seeded_outlines(small, WIDE_POLISH_WINDOW))
+        extra_quads = _extra_candidates(small, maps, cfg, print_seeded_outlines(small, WIDE_POLISH_WINDOW, regions))
     edge_quads = good
     if extra_quads:
         good = sorted(good + extra_quads, key=lambda q: -q.score)

@@ -98,11 +98,12 @@ def seed_outlines(region: RotatedRect) -> list[np.ndarray]:
     return seeds
 
 
-def print_seeded_outlines(rgb: np.ndarray, window_share: float = POLISH_WINDOW) -> list[np.ndarray]:
-    """Outlines (4, 2) seeded around each print region of ``rgb`` and polished onto the edges about them, within
-    ``window_share`` of the region's longer side."""
+def print_seeded_outlines(rgb: np.ndarray, window_share: float = POLISH_WINDOW,
+                          regions: list[RotatedRect] | None = None) -> list[np.ndarray]:
+    """Outlines (4, 2) seeded around each print region of ``rgb`` (``regions``, when already found) and polished
+    onto the edges about them, within ``window_share`` of the region's longer side."""
     outlines = []
-    for region in print_regions(rgb):
+    for region in print_regions(rgb) if regions is None else regions:
         window = window_share * max(region[1])
         for seed in seed_outlines(region):
             polished = polish_in_crop(rgb, seed, window)
