@@ -42,6 +42,7 @@ from idverify.document.quads import (
     find_cut_off,
     find_quads,
     focal_prior,
+    lab_gradients,
     order_corners,
     quad_overlap,
     runs_off_frame,
@@ -543,8 +544,10 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     if s < 1:
         small = cv2.resize(pix, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
     s = small.shape[1] / w
-    maps = edge_maps(small)
-    quads = find_quads(small, cfg, maps=maps)
+    gradients = lab_gradients(small)  # both edge thresholds' maps come from the same gradients
+    maps = edge_maps(small, gradients=gradients)
+    memo: dict[tuple[str, bytes], Quad | None] = {}  # candidates scored on these gradients
+    quads = find_quads(small, cfg, maps=maps, memo=memo)
     good = [q for q in quads if _usable(q, cfg)]
     # a faint edge (a white card on a white sheet) may be missing from the first edge map; so may a card's
     # side over a sheet when the best whole quad is a zone (a portrait) inside a larger card-shaped outline
@@ -555,7 +558,8 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
                                   for q in quads)
     if (not good or enclosed or good[0].area_fraction < cfg.min_area_fraction
             or good[0].support < cfg.resensitive_support):
-        quads = find_quads(small, cfg, sensitive=True, line_quads=not good) + quads
+        sensitive = edge_maps(small, sensitive=True, gradients=gradients)
+        quads = find_quads(small, cfg, line_quads=not good, maps=sensitive, memo=memo) + quads
         quads.sort(key=lambda q: -q.score)
         good = [q for q in quads if _usable(q, cfg)]
     # the print seeds outlines the edges may not close (a small card across a sheet); the content pick reads them,
@@ -576,7 +580,7 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
         scan = _full_frame(loaded, cfg)
         if scan is not None:
             return scan
-    cut = find_cut_off(small, cfg) if not good else None
+    cut = find_cut_off(small, cfg, maps[0]) if not good else None
     if cut is not None and classify and (scan := _full_frame(loaded, cfg)) is not None:
         return scan  # a scan of the card alone touches the frame everywhere: not a cut-off card
     if cut is not None:
@@ -593,7 +597,7 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
         if not _reads_surely(verdict, cfg):
             # close candidates, none read surely as a card: the card's outline may have merged with what it lies
             # on (a sheet's edge closing the contour); its four straight edges still make a quad of lines
-            lined = [q for q in find_quads(small, cfg, lines_only=True, maps=maps)
+            lined = [q for q in find_quads(small, cfg, lines_only=True, maps=maps, memo=memo)
                      if _usable(q, cfg) and q.area_fraction >= cfg.min_area_fraction]
             other, other_verdict = _pick_by_content(small, [best, *lined[:3]]) if lined else (best, verdict)
             if _reads_surely(other_verdict, cfg):
@@ -646,7 +650,7 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
         weakly = verdict.confidence < (0.7 if verdict.label == BY_ELIMINATION else 0.55)
         if weakly and best.area_fraction < 0.25:
             # an inner zone (a portrait, a block of text) of a card that runs off the frame?
-            cut = find_cut_off(small, cfg)
+            cut = find_cut_off(small, cfg, maps[0])
             if cut is not None and cut[1] > 1.5 * best.area_fraction and cv2.pointPolygonTest(
                     cut[0].astype(np.float32), tuple(map(float, best.corners.mean(axis=0))), False) >= 0:
                 return CardLocation(False, "card_cut_off", score=0.0, image_size=(ow, oh), area_fraction=cut[1],

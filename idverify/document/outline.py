@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -88,9 +89,10 @@ def corners_from_lines(lines: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.nda
 def refine_sides(corners: np.ndarray, grad: np.ndarray, search: float) -> np.ndarray | None:
     """Move each side to the strongest gradient along its normals and intersect the fitted lines."""
     h, w = grad.shape
-    lines = []
     centre = corners.mean(axis=0)
     offsets = np.arange(-search, search + 1e-6, 1.0)
+    # the four sides' sample rows, stacked: one remap and one pass of the per-row work for all of them
+    starts, normals, points = [], [], []
     for i in range(4):
         a, b = corners[i], corners[(i + 1) % 4]
         d = b - a
@@ -102,32 +104,38 @@ def refine_sides(corners: np.ndarray, grad: np.ndarray, search: float) -> np.nda
         if np.dot(centre - a, n) > 0:  # normal points outwards
             n = -n
         ts = np.linspace(0.12, 0.88, max(8, min(60, int(length / 4))))
-        pts = a[None, :] + ts[:, None] * (b - a)[None, :]
-        samples = pts[:, None, :] + offsets[None, :, None] * n[None, None, :]
-        xs = np.clip(samples[..., 0], 0, w - 1)
-        ys = np.clip(samples[..., 1], 0, h - 1)
-        vals = cv2.remap(grad, xs.astype(np.float32), ys.astype(np.float32), cv2.INTER_LINEAR)
-        inside = ((samples[..., 0] >= 0) & (samples[..., 0] <= w - 1)
-                  & (samples[..., 1] >= 0) & (samples[..., 1] <= h - 1))
-        vals = np.where(inside, vals, 0)
-        # the card's edge is its outer boundary: the outermost strong local maximum, not the strongest
-        rowmax = vals.max(axis=1, keepdims=True)
-        peak = np.zeros_like(vals, dtype=bool)
-        peak[:, 1:-1] = (vals[:, 1:-1] >= vals[:, :-2]) & (vals[:, 1:-1] >= vals[:, 2:])
-        peak &= vals >= 0.5 * rowmax
-        last = vals.shape[1] - 1 - np.argmax(peak[:, ::-1], axis=1)
-        best = np.where(peak.any(axis=1), last, vals.argmax(axis=1))
-        strength = vals[np.arange(len(best)), best]
-        keep = strength > 0.25 * max(float(np.median(strength)), 1e-6)
-        # sub-pixel peak by a parabola through the neighbours
-        sub = best.astype(np.float64)
-        inner = (best > 0) & (best < len(offsets) - 1)
-        idx = np.arange(len(best))[inner]
-        y0, y1, y2 = vals[idx, best[inner] - 1], vals[idx, best[inner]], vals[idx, best[inner] + 1]
-        den = y0 - 2 * y1 + y2
-        sub[inner] += np.where(np.abs(den) > 1e-9, 0.5 * (y0 - y2) / np.where(np.abs(den) > 1e-9, den, 1), 0)
-        edge_pts = pts + (offsets[0] + sub)[:, None] * n[None, :]
-        edge_pts = edge_pts[keep]
+        points.append(a[None, :] + ts[:, None] * (b - a)[None, :])
+        normals.append(np.repeat(n[None, :], len(ts), axis=0))
+        starts.append(len(ts))
+    pts, nrm = np.concatenate(points), np.concatenate(normals)
+    samples = pts[:, None, :] + offsets[None, :, None] * nrm[:, None, :]
+    xs = np.clip(samples[..., 0], 0, w - 1)
+    ys = np.clip(samples[..., 1], 0, h - 1)
+    vals = cv2.remap(grad, xs.astype(np.float32), ys.astype(np.float32), cv2.INTER_LINEAR)
+    inside = ((samples[..., 0] >= 0) & (samples[..., 0] <= w - 1)
+              & (samples[..., 1] >= 0) & (samples[..., 1] <= h - 1))
+    vals = np.where(inside, vals, 0)
+    # the card's edge is its outer boundary: the outermost strong local maximum, not the strongest
+    rowmax = vals.max(axis=1, keepdims=True)
+    peak = np.zeros_like(vals, dtype=bool)
+    peak[:, 1:-1] = (vals[:, 1:-1] >= vals[:, :-2]) & (vals[:, 1:-1] >= vals[:, 2:])
+    peak &= vals >= 0.5 * rowmax
+    last = vals.shape[1] - 1 - np.argmax(peak[:, ::-1], axis=1)
+    best = np.where(peak.any(axis=1), last, vals.argmax(axis=1))
+    strength = vals[np.arange(len(best)), best]
+    # sub-pixel peak by a parabola through the neighbours
+    sub = best.astype(np.float64)
+    inner = (best > 0) & (best < len(offsets) - 1)
+    idx = np.arange(len(best))[inner]
+    y0, y1, y2 = vals[idx, best[inner] - 1], vals[idx, best[inner]], vals[idx, best[inner] + 1]
+    den = y0 - 2 * y1 + y2
+    sub[inner] += np.where(np.abs(den) > 1e-9, 0.5 * (y0 - y2) / np.where(np.abs(den) > 1e-9, den, 1), 0)
+    edge_all = pts + (offsets[0] + sub)[:, None] * nrm
+    lines = []
+    for lo, hi in itertools.pairwise(np.cumsum([0, *starts])):
+        side_strength = strength[lo:hi]
+        keep = side_strength > 0.25 * max(float(np.median(side_strength)), 1e-6)
+        edge_pts = edge_all[lo:hi][keep]
         if len(edge_pts) < 5:
             return None
         vx, vy, x0, y0_ = cv2.fitLine(edge_pts.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
@@ -390,19 +398,19 @@ def _soft_peaks(vals: np.ndarray, peak: np.ndarray, ridge: np.ndarray, width: np
 def colour_gradients(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(gx, gy) of the Lab channel with the strongest gradient per pixel (chroma weighted x2)."""
     lab = cv2.GaussianBlur(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB), (5, 5), 0)
-    shape = rgb.shape[:2]
-    best = np.zeros(shape, np.int16)  # 3x3 Sobel of uint8, x2: within int16, and exact
-    gx_out = np.zeros(shape, np.int16)
-    gy_out = np.zeros(shape, np.int16)
-    stronger = np.empty(shape, bool)
-    for c, weight in ((0, 1), (1, 2), (2, 2)):
+    best: np.ndarray = np.empty(0, np.int16)
+    gx_out: np.ndarray = best
+    gy_out: np.ndarray = best
+    for c, weight in ((0, 1), (1, 2), (2, 2)):  # 3x3 Sobel of uint8, x2: within int16, and exact
         gx = cv2.Sobel(lab[:, :, c], cv2.CV_16S, 1, 0, ksize=3, scale=weight)
         gy = cv2.Sobel(lab[:, :, c], cv2.CV_16S, 0, 1, ksize=3, scale=weight)
         mag = np.abs(gx) + np.abs(gy)
-        np.greater(mag, best, out=stronger)
-        np.copyto(best, mag, where=stronger)
-        np.copyto(gx_out, gx, where=stronger)
-        np.copyto(gy_out, gy, where=stronger)
+        if c == 0:
+            best, gx_out, gy_out = mag, gx, gy
+        else:  # the strongest channel per pixel, selected in place
+            stronger = cv2.compare(mag, best, cv2.CMP_GT)
+            for src, dst in ((mag, best), (gx, gx_out), (gy, gy_out)):
+                cv2.copyTo(src, stronger, dst)
     return gx_out.astype(np.float32), gy_out.astype(np.float32)
 
 

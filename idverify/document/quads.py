@@ -56,25 +56,31 @@ def order_corners(pts: np.ndarray) -> np.ndarray:
     [[0.0, 0.0], [10.0, 0.0], [10.0, 5.0], [0.0, 5.0]]
     """
     pts = np.asarray(pts, np.float64).reshape(4, 2)
-    c = pts.mean(axis=0)
-    ang = np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0])
-    pts = pts[np.argsort(ang)]  # clockwise on screen (y down), starting anywhere
-    start = int(np.argmin(pts.sum(axis=1)))
-    return np.roll(pts, -start, axis=0)
+    xy = pts.tolist()  # in Python floats: this runs per candidate quad, where numpy's per-call cost dominates
+    cx, cy = sum(x for x, _ in xy) / 4, sum(y for _, y in xy) / 4
+    ang = [math.atan2(y - cy, x - cx) for x, y in xy]
+    order = sorted(range(4), key=ang.__getitem__)  # clockwise on screen (y down), starting anywhere
+    start = min(range(4), key=lambda i: xy[order[i]][0] + xy[order[i]][1])
+    return pts[order[start:] + order[:start]]
 
 
-def _triple(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
-    """(a x b) . c for 3-vectors (np.cross costs ~40 us a call; this runs per candidate quad)."""
-    ax, ay, az = float(a[0]), float(a[1]), float(a[2])
-    bx, by, bz = float(b[0]), float(b[1]), float(b[2])
-    return (ay * bz - az * by) * float(c[0]) + (az * bx - ax * bz) * float(c[1]) + (ax * by - ay * bx) * float(c[2])
+Vector3 = tuple[float, float, float]
+SideVectors = tuple[Vector3, Vector3]  # Zhang & He's n2, n3
 
 
-def _side_vectors(corners: np.ndarray, image_size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | None:
+def _triple(a: Vector3, b: Vector3, c: Vector3) -> float:
+    """(a x b) . c for 3-vectors (in Python floats: this runs per candidate quad, where numpy's per-call cost
+    dominates)."""
+    ax, ay, az = a
+    bx, by, bz = b
+    return (ay * bz - az * by) * c[0] + (az * bx - ax * bz) * c[1] + (ax * by - ay * bx) * c[2]
+
+
+def _side_vectors(corners: np.ndarray, image_size: tuple[int, int]) -> SideVectors | None:
     """Zhang & He's n2, n3 (the rectangle's width and height directions, up to the focal length) or ``None``."""
     w, h = image_size
     u0, v0 = w / 2.0, h / 2.0
-    tl, tr, br, bl = (np.array([p[0] - u0, p[1] - v0, 1.0]) for p in corners)
+    tl, tr, br, bl = ((x - u0, y - v0, 1.0) for x, y in corners.tolist())
     m1, m2, m3, m4 = tl, tr, bl, br
     den2 = _triple(m2, m4, m3)
     den3 = _triple(m3, m4, m2)
@@ -82,7 +88,8 @@ def _side_vectors(corners: np.ndarray, image_size: tuple[int, int]) -> tuple[np.
         return None
     k2 = _triple(m1, m4, m3) / den2
     k3 = _triple(m1, m4, m2) / den3
-    return k2 * m2 - m1, k3 * m3 - m1
+    return ((k2 * m2[0] - m1[0], k2 * m2[1] - m1[1], k2 * m2[2] - m1[2]),
+            (k3 * m3[0] - m1[0], k3 * m3[1] - m1[1], k3 * m3[2] - m1[2]))
 
 
 def rectangle_aspect(corners: np.ndarray, image_size: tuple[int, int],
@@ -97,7 +104,11 @@ def rectangle_aspect(corners: np.ndarray, image_size: tuple[int, int],
     >>> round(rectangle_aspect(sq, (800, 600), 700.0)[0], 3)
     2.0
     """
-    terms = _side_vectors(corners, image_size)
+    return _aspect_and_focal(_side_vectors(corners, image_size), default_focal)
+
+
+def _aspect_and_focal(terms: SideVectors | None, default_focal: float) -> tuple[float, float]:
+    """:func:`rectangle_aspect` from the side vectors."""
     if terms is None:
         return 0.0, default_focal
     n2, n3 = terms
@@ -122,13 +133,18 @@ def aspects_over_focals(corners: np.ndarray, image_size: tuple[int, int], defaul
     """(width / height, cost) of the rectangle seen as ``corners`` at each focal length ``default_focal x k`` of
     ``prior`` (degenerate ones left out): a steep view's aspect depends on the focal length, which the
     perspective alone gives only roughly."""
-    terms = _side_vectors(corners, image_size)
+    return _aspects_at(_side_vectors(corners, image_size), default_focal, prior)
+
+
+def _aspects_at(terms: SideVectors | None, default_focal: float,
+                prior: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """:func:`aspects_over_focals` from the side vectors."""
     if terms is None:
         return []
     return [(r, cost) for k, cost in prior if (r := _ratio(*terms, default_focal * k)) > 0]
 
 
-def _ratio(n2: np.ndarray, n3: np.ndarray, f: float) -> float:
+def _ratio(n2: Vector3, n3: Vector3, f: float) -> float:
     """The rectangle's width / height from Zhang & He's side vectors at focal length ``f`` (0.0 if degenerate)."""
     num = (n2[0] ** 2 + n2[1] ** 2) / f**2 + n2[2] ** 2
     den = (n3[0] ** 2 + n3[1] ** 2) / f**2 + n3[2] ** 2
@@ -180,28 +196,51 @@ def _side_support(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, thresh: f
     return float(per_side.min()), float(per_side.mean())
 
 
-def edge_maps(rgb: np.ndarray, sensitive: bool = False) -> EdgeMaps:
-    """(binary edges, gradient magnitude, gx, gy) from luminance and chroma (strongest channel per pixel)."""
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
-    lab = cv2.GaussianBlur(lab, (5, 5), 0)
-    edges = np.zeros(rgb.shape[:2], np.uint8)
-    mag_total = np.zeros(rgb.shape[:2], np.float32)
-    gx_total = np.zeros(rgb.shape[:2], np.float32)
-    gy_total = np.zeros(rgb.shape[:2], np.float32)
-    stronger = np.empty(rgb.shape[:2], bool)
+@dataclasses.dataclass(frozen=True)
+class LabGradients:
+    """3x3 Sobel gradients of the blurred Lab channels (chroma weighted x2): per channel its image and gradient
+    magnitude, and per pixel the strongest channel's magnitude, gx and gy (float32)."""
+
+    channels: tuple[tuple[np.ndarray, np.ndarray], ...]  # (blurred channel, weighted magnitude) for L, a, b
+    magnitude: np.ndarray
+    gx: np.ndarray
+    gy: np.ndarray
+
+
+def lab_gradients(rgb: np.ndarray) -> LabGradients:
+    """The gradients :func:`edge_maps` finds its edges on (computed once for both of its thresholds)."""
+    lab = cv2.GaussianBlur(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB), (5, 5), 0)
+    channels = []
+    mag_total: np.ndarray = np.empty(0, np.float32)
+    gx_total: np.ndarray = mag_total
+    gy_total: np.ndarray = mag_total
     for c, weight in ((0, 1.0), (1, 2.0), (2, 2.0)):
         ch = lab[:, :, c]
         gx = cv2.Sobel(ch, cv2.CV_32F, 1, 0, ksize=3)
         gy = cv2.Sobel(ch, cv2.CV_32F, 0, 1, ksize=3)
         mag = cv2.magnitude(gx, gy) * weight
-        np.greater(mag, mag_total, out=stronger)
-        np.copyto(mag_total, mag, where=stronger)
-        np.copyto(gx_total, gx * weight, where=stronger)
-        np.copyto(gy_total, gy * weight, where=stronger)
+        if weight != 1.0:
+            gx, gy = gx * weight, gy * weight
+        if c == 0:
+            mag_total, gx_total, gy_total = mag.copy(), gx, gy
+        else:  # the strongest channel per pixel, selected in place
+            stronger = cv2.compare(mag, mag_total, cv2.CMP_GT)
+            for src, dst in ((mag, mag_total), (gx, gx_total), (gy, gy_total)):
+                cv2.copyTo(src, stronger, dst)
+        channels.append((ch, mag))
+    return LabGradients(tuple(channels), mag_total, gx_total, gy_total)
+
+
+def edge_maps(rgb: np.ndarray, sensitive: bool = False, gradients: LabGradients | None = None) -> EdgeMaps:
+    """(binary edges, gradient magnitude, gx, gy) from luminance and chroma (strongest channel per pixel);
+    ``sensitive``: lower Canny thresholds. ``gradients``: ``lab_gradients(rgb)`` when already computed."""
+    grads = gradients if gradients is not None else lab_gradients(rgb)
+    edges = np.zeros(rgb.shape[:2], np.uint8)
+    for (ch, mag), weight in zip(grads.channels, (1.0, 2.0, 2.0), strict=True):
         hi = float(np.percentile(mag[::4, ::4], 80 if sensitive else 92))
         hi = max(hi, (20.0 if sensitive else 40.0) * weight)
         edges = np.bitwise_or(edges, cv2.Canny(ch, hi / weight * 0.5, hi / weight))
-    return edges, mag_total, gx_total, gy_total
+    return edges, grads.magnitude, grads.gx, grads.gy
 
 
 def _contour_lines(contours: list[np.ndarray], size: tuple[int, int],
@@ -278,8 +317,7 @@ def _line_quads(lines: list[tuple[np.ndarray, np.ndarray, float]], size: tuple[i
             if len(pts) < 4:
                 continue
             q = np.array(pts)
-            if (q[:, 0] < -0.05 * w).any() or (q[:, 0] > 1.05 * w).any() or (q[:, 1] < -0.05 * h).any() \
-                    or (q[:, 1] > 1.05 * h).any():
+            if any(not (-0.05 * w <= x <= 1.05 * w and -0.05 * h <= y <= 1.05 * h) for x, y in q.tolist()):
                 continue
             quads.append(order_corners(q))
     return quads
@@ -287,14 +325,17 @@ def _line_quads(lines: list[tuple[np.ndarray, np.ndarray, float]], size: tuple[i
 
 def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int = 6,
                sensitive: bool = False, line_quads: bool = True, lines_only: bool = False,
-               maps: EdgeMaps | None = None) -> list[Quad]:
+               maps: EdgeMaps | None = None, memo: dict[tuple[str, bytes], Quad | None] | None = None,
+               ) -> list[Quad]:
     """Card candidates in ``rgb`` (search resolution), best first.
 
     ``sensitive`` lowers the edge thresholds (a white card on white paper):
     the second attempt when the first finds nothing. Quads from long straight
     edge lines are added when ``line_quads`` and no closed outline is a
     confident card; ``lines_only``: only those, whatever the closed outlines.
-    ``maps``: ``edge_maps(rgb, sensitive)`` when already computed.
+    ``maps``: ``edge_maps(rgb, sensitive)`` when already computed. ``memo``:
+    candidates already refined and scored by an earlier call on the same
+    image and gradients (both thresholds' edges share them), filled in here.
     """
     h, w = rgb.shape[:2]
     edges, grad, gx, gy = maps if maps is not None else edge_maps(rgb, sensitive)
@@ -333,10 +374,16 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
             if key in seen:
                 continue
             seen.add(key)
-            refined = refine_sides(q, grad, search=max(4.0, 0.012 * max(w, h)))
-            if refined is not None and is_convex(refined):
-                q = order_corners(refined)
-            quad = score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support, prior)
+            exact = ("outline", q.tobytes())  # the memo's key: exactly this candidate, not one near it
+            if memo is not None and exact in memo:
+                quad = memo[exact]
+            else:
+                refined = refine_sides(q, grad, search=max(4.0, 0.012 * max(w, h)))
+                if refined is not None and is_convex(refined):
+                    q = order_corners(refined)
+                quad = score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support, prior)
+                if memo is not None:
+                    memo[exact] = quad
             if quad is not None:
                 found.append(quad)
     # a small confident quad may be a strip of a ruled sheet while the card's outline merged with the sheet's
@@ -353,7 +400,13 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
         if cv2.contourArea(q.astype(np.float32)) < cfg.min_area_fraction * 0.5 * img_area:
             continue
         seen.add(key)
-        quad = score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support, prior)
+        exact = ("lines", q.tobytes())
+        if memo is not None and exact in memo:
+            quad = memo[exact]
+        else:
+            quad = score_quad(q, (gx, gy, thresh), (w, h), default_f, cfg.border_side_support, prior)
+            if memo is not None:
+                memo[exact] = quad
         if quad is not None:
             found.append(quad)
     found.sort(key=lambda x: -x.score)
@@ -372,16 +425,18 @@ def score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size:
     # landscape: make the first side the long one
     if sides[0] + sides[2] < sides[1] + sides[3]:
         q = np.roll(q, -1, axis=0)
-    aspect, _ = rectangle_aspect(q, size, default_f)
+    terms = _side_vectors(q, size)
+    aspect, _ = _aspect_and_focal(terms, default_f)
     if 0 < aspect < 1:
         q = np.roll(q, -1, axis=0)
         aspect = 1 / aspect
+        terms = _side_vectors(q, size)
     err = aspect_error(aspect)
     seen = [aspect]
     # the focal length estimated from the quad's own perspective is sensitive to corner noise (and a steep view's
     # aspect depends on it): the aspect error is the smallest over phone focal lengths, each with a cost for its
     # distance from the default (the error reported includes that cost)
-    for other, cost in aspects_over_focals(q, size, default_f, prior):
+    for other, cost in _aspects_at(terms, default_f, prior):
         other = max(other, 1 / other)
         seen.append(other)
         e = aspect_error(other) + cost
@@ -404,15 +459,17 @@ def score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size:
     return Quad(q, support, aspect, err, area, score, touches, (min(seen), max(seen)) if prior else None)
 
 
-def find_cut_off(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT) -> tuple[np.ndarray, float] | None:
+def find_cut_off(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT,
+                 edges: np.ndarray | None = None) -> tuple[np.ndarray, float] | None:
     """A card-like region running off the frame: (polygon, area fraction) or ``None``.
 
     The frame's border is added to the edges so a card cut by it closes
     into a polygon with a side on the border; the sides inside the frame
-    must be straight, aligned image edges.
+    must be straight, aligned image edges. ``edges``: ``edge_maps(rgb)[0]`` when already computed.
     """
     h, w = rgb.shape[:2]
-    edges, _, _, _ = edge_maps(rgb)
+    if edges is None:
+        edges = edge_maps(rgb)[0]
     work = cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=2)
     work[0, :] = work[-1, :] = 255
     work[:, 0] = work[:, -1] = 255
@@ -493,6 +550,7 @@ def quad_overlap(a: np.ndarray | None, b: np.ndarray | None) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
-__all__ = ["CNI_1995_ASPECT", "ID1_ASPECT", "KNOWN_ASPECTS", "EdgeMaps", "Quad", "across_sides", "aspect_error",
-           "aspects_over_focals", "card_width", "edge_maps", "find_cut_off", "find_quads", "focal_prior",
-           "order_corners", "quad_overlap", "rectangle_aspect", "runs_off_frame", "score_quad", "warp_card"]
+__all__ = ["CNI_1995_ASPECT", "ID1_ASPECT", "KNOWN_ASPECTS", "EdgeMaps", "LabGradients", "Quad", "across_sides",
+           "aspect_error", "aspects_over_focals", "card_width", "edge_maps", "find_cut_off", "find_quads",
+           "focal_prior", "lab_gradients", "order_corners", "quad_overlap", "rectangle_aspect", "runs_off_frame",
+           "score_quad", "warp_card"]

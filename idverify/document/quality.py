@@ -64,11 +64,11 @@ def glare_mask(rgb: np.ndarray) -> np.ndarray:
     lines) keeps dark print within a few characters; under a glare spot the
     print itself is washed out.
     """
-    lo = rgb.min(axis=2)
+    lo: np.ndarray = cv2.min(cv2.min(rgb[:, :, 0], rgb[:, :, 1]), rgb[:, :, 2])  # numpy's min over axis 2 is slow
     width = rgb.shape[1]
     clipped = (lo >= 248).astype(np.uint8)
     r = max(2, round(0.04 * width))
-    near_ink = cv2.dilate((lo < 170).astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8))
+    near_ink: np.ndarray = cv2.dilate((lo < 170).astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8))
     m = cv2.morphologyEx(clipped & (1 - near_ink), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(m)
     keep = np.zeros(n, bool)

@@ -34,14 +34,20 @@ def _bezel(image: np.ndarray | None, corners: np.ndarray | None) -> float:
         return 0.0
     h, w = image.shape[:2]
     c = corners.mean(axis=0)
-    outer = (corners - c) * 1.12 + c
-    mask = np.zeros((h, w), np.uint8)
-    cv2.fillConvexPoly(mask, outer.astype(np.int32), 1)
-    cv2.fillConvexPoly(mask, corners.astype(np.int32), 0)
+    outer_px, card_px = ((corners - c) * 1.12 + c).astype(np.int32), corners.astype(np.int32)
+    # only the ring's bounding box is looked at (the same polygons, moved by whole pixels)
+    x0, y0 = max(0, int(outer_px[:, 0].min())), max(0, int(outer_px[:, 1].min()))
+    x1, y1 = min(w, int(outer_px[:, 0].max()) + 1), min(h, int(outer_px[:, 1].max()) + 1)
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    origin = np.array([x0, y0], np.int32)
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillConvexPoly(mask, outer_px - origin, 1)
+    cv2.fillConvexPoly(mask, card_px - origin, 0)
     ring = mask > 0
     if ring.sum() < 50:
         return 0.0
-    hsv = cv2.cvtColor(image, cv2.COLOR_RGB2HSV)
+    hsv = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2HSV)
     dark = (hsv[:, :, 2] < 55) & (hsv[:, :, 1] < 90)
     return float(dark[ring].mean())
 
