@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 
 from idverify.config import DOCUMENT, DocumentConfig
-from idverify.document.layout import CardLayout, CardType, Side, ZoneKind
+from idverify.document.layout import CardType, Side, ZoneKind
 from idverify.document.locate import FULL_FRAME_MIN_SIDE, CardLocation, layout_for, locate_card
+from idverify.document.quads import card_at_check_width
 from idverify.document.quality import assess_quality
 from idverify.document.recapture import check_recapture
 from idverify.document.template import check_template
@@ -148,20 +149,15 @@ def _photo_part(photo: str, loc: CardLocation | None, cfg: DocumentConfig) -> tu
     if loc.rectified is None:
         return checks, {}
     layout = layout_for(loc.card_type, loc.side)
-    checks += _photo_checks(photo, loc, layout, cfg)
-    if layout is not None and photo != "tilted":
-        checks.append(_named(photo, check_template(loc.rectified, layout, cfg=cfg)))
-    return checks, {f"{photo}/rectified": loc.rectified}
-
-
-def _photo_checks(photo: str, loc: CardLocation, layout: CardLayout | None, cfg: DocumentConfig) -> list[Check]:
-    assert loc.rectified is not None
-    checks = [_named(photo, c) for c in assess_quality(loc.rectified, card_width_px=loc.card_width_px, layout=layout,
+    card = card_at_check_width(loc.rectified)  # reduced once: each of these checks reads the card at this width
+    checks += [_named(photo, c) for c in assess_quality(card, card_width_px=loc.card_width_px, layout=layout,
                                                         cfg=cfg)]
     image = loc.image.pixels if loc.image is not None else None
     corners = None if loc.corners is None or loc.image is None else loc.corners * loc.image.scale
-    checks.append(_named(photo, check_recapture(loc.rectified, image, corners, cfg=cfg)))
-    return checks
+    checks.append(_named(photo, check_recapture(card, image, corners, cfg=cfg)))
+    if layout is not None and photo != "tilted":
+        checks.append(_named(photo, check_template(card, layout, cfg=cfg)))
+    return checks, {f"{photo}/rectified": loc.rectified}
 
 
 def _side_checks(locs: Mapping[str, CardLocation | None], cfg: DocumentConfig) -> list[Check]:

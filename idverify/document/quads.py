@@ -535,6 +535,18 @@ def warp_card(rgb: np.ndarray, corners: np.ndarray, size: tuple[int, int]) -> np
                                borderMode=cv2.BORDER_REPLICATE)
 
 
+CHECK_WIDTH = 512  # px: the rectified card's width for the quality, recapture and template checks
+
+
+def card_at_check_width(rectified: np.ndarray) -> np.ndarray:
+    """The rectified card reduced to ``CHECK_WIDTH`` (as is when it already has that width): compute it once and
+    hand it to each check, which reads it as is."""
+    h, w = rectified.shape[:2]
+    if w == CHECK_WIDTH:
+        return rectified
+    return cv2.resize(rectified, (CHECK_WIDTH, max(8, round(h * CHECK_WIDTH / w))), interpolation=cv2.INTER_AREA)
+
+
 def _shrinks(corners: np.ndarray, width: int) -> bool:
     return float(np.hypot(*(corners[1] - corners[0]))) > 1.5 * width
 
@@ -550,7 +562,7 @@ def quad_overlap(a: np.ndarray | None, b: np.ndarray | None) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
-__all__ = ["CNI_1995_ASPECT", "ID1_ASPECT", "KNOWN_ASPECTS", "EdgeMaps", "LabGradients", "Quad", "across_sides",
-           "aspect_error", "aspects_over_focals", "card_width", "edge_maps", "find_cut_off", "find_quads",
-           "focal_prior", "lab_gradients", "order_corners", "quad_overlap", "rectangle_aspect", "runs_off_frame",
-           "score_quad", "warp_card"]
+__all__ = ["CHECK_WIDTH", "CNI_1995_ASPECT", "ID1_ASPECT", "KNOWN_ASPECTS", "EdgeMaps", "LabGradients", "Quad",
+           "across_sides", "aspect_error", "aspects_over_focals", "card_at_check_width", "card_width", "edge_maps",
+           "find_cut_off", "find_quads", "focal_prior", "lab_gradients", "order_corners", "quad_overlap",
+           "rectangle_aspect", "runs_off_frame", "score_quad", "warp_card"]

@@ -25,16 +25,8 @@ import numpy as np
 
 from idverify.config import DOCUMENT, DocumentConfig
 from idverify.document.layout import CardLayout, ZoneKind
+from idverify.document.quads import card_at_check_width
 from idverify.results import Check
-
-QUALITY_WIDTH = 512
-
-
-def _small(rectified: np.ndarray) -> np.ndarray:
-    h, w = rectified.shape[:2]
-    if w == QUALITY_WIDTH:
-        return rectified
-    return cv2.resize(rectified, (QUALITY_WIDTH, max(8, round(h * QUALITY_WIDTH / w))), interpolation=cv2.INTER_AREA)
 
 
 def sharpness(gray: np.ndarray) -> float:
@@ -103,7 +95,7 @@ def assess_quality(rectified: np.ndarray, *, card_width_px: float, layout: CardL
     (when the card type is known) names the zones a glare must not cover;
     ``crop`` is the evidence reference put in each check.
     """
-    small = _small(rectified)
+    small = card_at_check_width(rectified)
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     ev = {"crop": crop}
     checks = [Check("resolution", card_width_px >= cfg.min_card_width_px,

@@ -23,9 +23,8 @@ import cv2
 import numpy as np
 
 from idverify.config import DOCUMENT, DocumentConfig
+from idverify.document.quads import CHECK_WIDTH, card_at_check_width
 from idverify.results import Check
-
-CUE_WIDTH = 512
 
 
 def _bezel(image: np.ndarray | None, corners: np.ndarray | None) -> float:
@@ -55,10 +54,9 @@ def _bezel(image: np.ndarray | None, corners: np.ndarray | None) -> float:
 def recapture_cues(rectified: np.ndarray, image: np.ndarray | None = None,
                    corners: np.ndarray | None = None) -> dict[str, float]:
     """Screen and photocopy cues of a rectified card; ``image``/``corners`` (same pixels) add the bezel cue."""
-    h, w = rectified.shape[:2]
-    small = cv2.resize(rectified, (CUE_WIDTH, max(8, round(h * CUE_WIDTH / w))), interpolation=cv2.INTER_AREA)
+    small = card_at_check_width(rectified)
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
-    m = max(4, CUE_WIDTH // 40)
+    m = max(4, CHECK_WIDTH // 40)
     inner = np.s_[m:-m, m:-m]
     # chroma around the card's median colour: white balance shifts every pixel alike, a grey copy has no spread
     a = lab[:, :, 1][inner].astype(np.float32)

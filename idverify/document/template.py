@@ -20,10 +20,10 @@ import numpy as np
 
 from idverify.config import DOCUMENT, DocumentConfig
 from idverify.document.layout import CardLayout, Zone, ZoneKind
+from idverify.document.quads import CHECK_WIDTH, card_at_check_width
 from idverify.document.side import mrz_lines
 from idverify.results import Check
 
-TEMPLATE_WIDTH = 512
 KEY_ZONES = ("mrz", "portrait")  # a side whose MRZ band or portrait is missing is not that side, whatever else fits
 
 
@@ -35,11 +35,10 @@ def _roi(img: np.ndarray, zone: Zone) -> np.ndarray:
 
 def zone_tests(rectified: np.ndarray, layout: CardLayout) -> dict[str, bool]:
     """Zone name -> whether its content fits its kind."""
-    h, w = rectified.shape[:2]
-    img = cv2.resize(rectified, (TEMPLATE_WIDTH, max(8, round(h * TEMPLATE_WIDTH / w))), interpolation=cv2.INTER_AREA)
+    img = card_at_check_width(rectified)
     gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
     hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
-    k = max(3, TEMPLATE_WIDTH // 60) | 1
+    k = max(3, CHECK_WIDTH // 60) | 1
     ink = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))) >= 40
     gold = (hsv[:, :, 0] >= 12) & (hsv[:, :, 0] <= 31) & (hsv[:, :, 1] >= 64) & (hsv[:, :, 2] >= 90)
     edges = cv2.Canny(gray, 50, 120) > 0
