@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from idverify.document.outline import extend_to_card_edge, is_convex, polish_in_crop
+from idverify.document.outline import BAND_MIN_CONTRAST, extend_to_card_edge, is_convex, polish_in_crop
 
 CARD = np.array([[150, 120], [850, 120], [850, 561], [150, 561]], np.float64)  # 700 x 441 px: ID-1
 BAND = round(0.045 * 700)  # a tinted band along the left side, 4.5 % of the card wide
@@ -87,6 +87,25 @@ def test_side_on_a_printed_line_moves_out_where_the_adjacent_edges_run_on() -> N
     inset = round(0.04 * 700)
     cv2.rectangle(img, (150 + inset, 150), (400, 535), (150, 150, 156), -1)  # the portrait
     img = cv2.GaussianBlur(img, (3, 3), 0)
+    on_line = CARD + np.array([[inset, 0], [0, 0], [0, 0], [inset, 0]], np.float64)
+    out = extend_to_card_edge(img, on_line)
+    assert is_convex(out)
+    assert _error(out) < 3.0  # from 28 px off
+
+
+def test_side_on_a_printed_line_moves_out_where_a_pale_card_hardly_stands_out() -> None:
+    """A pale pink card on a pink table, its lower left on a white sheet, its left side found on a portrait's edge
+    printed 4 % inside. At the top the card stands out from the table by less than BAND_MIN_CONTRAST, at the
+    bottom not at all from the sheet: the top side's edge running on past the corner, and stopping at the card's
+    edge, is what tells that the strip is card."""
+    img = np.full((700, 1000, 3), (225, 196, 212), np.uint8)  # a pink table
+    cv2.rectangle(img, (0, 380), (330, 699), (248, 248, 246), -1)  # the sheet, under the card's lower left
+    cv2.fillPoly(img, [CARD.astype(np.int32)], (236, 222, 230))
+    inset = round(0.04 * 700)
+    cv2.rectangle(img, (150 + inset, 180), (400, 500), (150, 150, 156), -1)  # the portrait
+    img = cv2.GaussianBlur(img, (3, 3), 0)
+    lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB).astype(float)
+    assert 15 < np.linalg.norm(lab[140, 200] - lab[100, 200]) < BAND_MIN_CONTRAST  # card against table, at the top
     on_line = CARD + np.array([[inset, 0], [0, 0], [0, 0], [inset, 0]], np.float64)
     out = extend_to_card_edge(img, on_line)
     assert is_convex(out)

@@ -42,6 +42,10 @@ REACH_COVER = 0.9  # the faint step then covers nearly the whole side ...
 REACH_STRENGTH = 0.15  # ... at least this strong relative to the side's step ...
 REACH_AGREE = 3  # canvas px: ... and meets the adjacent side where its edge stops, within this ...
 REACH_ROUND = 0.035  # ... or up to this much further out (share of the longer side): a card's corners are rounded
+# where an adjacent side's edge stops at a line, the line may cover less of the side (its stretch over a white sheet
+# is faint) and the card stand out less at that end (a pale card on a pale table)
+REACHED_COVER = 0.45
+REACHED_MIN_CONTRAST = 15.0
 CUT_MIN = 0.045  # both adjacent sides beginning this far inside a side (share of the longer side) move it in
 SOFT_REACH = 16  # px: a gradient peak's width is measured this far either way ...
 SOFT_RATIO = 2.5  # ... and a peak this many times wider than the normal's strongest (a ramp) is no edge ...
@@ -479,7 +483,10 @@ def extend_to_card_edge(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
     straight and as strong, and stops at the card's edge (see
     :func:`_adjacent_reach`): a line where it stops covering ``REACH_COVER``
     of the side is taken at ``REACH_STRENGTH``, when the strip stands out
-    at such an end.
+    at such an end. Such a line is a candidate from ``REACHED_COVER`` of the
+    side (its stretch over a white sheet is faint), and at such an end the
+    card need stand out by ``REACHED_MIN_CONTRAST`` only (a pale card on a
+    pale table).
 
     When no side moves out, a side found on a straight line of the
     background beyond the card (a table's grain) is moved in: both adjacent
@@ -661,7 +668,16 @@ def _band_outer_edge(grad: np.ndarray, adjacent: np.ndarray, lab: np.ndarray,
     rows, rel = _side_rows(top, bottom)
     lo, hi = max(1, m - round(BAND_REACH * _CANVAS)), m - max(2, round(BAND_MIN_GAP * _CANVAS))
     cover, drift = _straight_steps(grad, rows, rel, lo, hi)
-    cand = [j for j in range(len(cover)) if cover[j] >= BAND_COVER and cover[j] >= cover[max(0, j - 1):j + 2].max()]
+
+    def ends_reached(j: int) -> list[int]:
+        """The ends where an adjacent side's edge runs on to line ``j``, and stops there."""
+        gap = m - (lo + j)
+        at_ends = (gap + 0.5 * drift[j], gap - 0.5 * drift[j])
+        return [e for e in range(2) if reaches[e] is not None
+                and -REACH_AGREE <= at_ends[e] - reaches[e] <= REACH_AGREE + REACH_ROUND * _CANVAS]
+
+    cand = [j for j in range(len(cover)) if cover[j] >= cover[max(0, j - 1):j + 2].max()
+            and (cover[j] >= BAND_COVER or (cover[j] >= REACHED_COVER and ends_reached(j)))]
     if not cand:
         return None
     a0, a1 = 0.02 * _CANVAS, 0.06 * _CANVAS
@@ -669,9 +685,8 @@ def _band_outer_edge(grad: np.ndarray, adjacent: np.ndarray, lab: np.ndarray,
     card_x = (m + 0.01 * _CANVAS, m + 0.06 * _CANVAS)
     card_contrast = [float(np.linalg.norm(_mean_colour(lab, *card_x, yi0, yi1) - _mean_colour(lab, *card_x, yo0, yo1)))
                      for yi0, yi1, yo0, yo1 in ends]
-    telling = [e for e in range(2) if card_contrast[e] >= BAND_MIN_CONTRAST]
-    if not telling:
-        return None
+    if max(card_contrast) < (REACHED_MIN_CONTRAST if reaches != (None, None) else BAND_MIN_CONTRAST):
+        return None  # the card stands out at neither end enough to tell
     side_step = float(np.median(grad[rows, m - 2:m + 3].max(axis=1)))
     for j in sorted(cand):  # outermost first
         col = lo + j
@@ -679,9 +694,11 @@ def _band_outer_edge(grad: np.ndarray, adjacent: np.ndarray, lab: np.ndarray,
         line = np.clip(col + np.round(drift[j] * rel).astype(np.intp), 1, grad.shape[1] - 2)
         step = float(np.median(np.maximum.reduce([grad[rows, line + o] for o in (-1, 0, 1)])))
         at_ends = (gap + 0.5 * drift[j], gap - 0.5 * drift[j])
-        # the ends where an adjacent side's edge runs on to the line, and stops there
-        reached = [e for e in range(2) if reaches[e] is not None
-                   and -REACH_AGREE <= at_ends[e] - reaches[e] <= REACH_AGREE + REACH_ROUND * _CANVAS]
+        reached = ends_reached(j)
+        telling = [e for e in range(2)
+                   if card_contrast[e] >= (REACHED_MIN_CONTRAST if e in reached else BAND_MIN_CONTRAST)]
+        if not telling:
+            continue
         near_whole = cover[j] >= REACH_COVER
         if reaches != (None, None) and not reached and not near_whole:
             continue  # an adjacent side's edge runs on past the corner, and stops elsewhere
