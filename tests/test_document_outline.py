@@ -112,6 +112,24 @@ def test_side_on_a_printed_line_moves_out_where_a_pale_card_hardly_stands_out() 
     assert _error(out) < 3.0  # from 28 px off
 
 
+def test_side_on_a_printed_line_moves_out_where_half_the_card_edge_shows() -> None:
+    """The card's left side over a sheet of its own white for a little over half its length and over a grainy
+    table for the rest, found on a portrait's edge printed 4 % inside: the card's edge shows on under half the
+    side, so its median step over the whole side is nil; where it shows, and where the bottom side's edge stops,
+    it is strong."""
+    rng = np.random.default_rng(5)
+    img = rng.integers(40, 110, (700, 1000, 3)).astype(np.uint8)  # a grainy table
+    cv2.rectangle(img, (0, 0), (330, 350), (244, 244, 242), -1)  # the sheet, under the card's upper left
+    cv2.fillPoly(img, [CARD.astype(np.int32)], (244, 244, 244))
+    inset = round(0.04 * 700)
+    cv2.rectangle(img, (150 + inset, 150), (400, 535), (180, 172, 186), -1)  # the portrait
+    img = cv2.GaussianBlur(img, (3, 3), 0)
+    on_line = CARD + np.array([[inset, 0], [0, 0], [0, 0], [inset, 0]], np.float64)
+    out = extend_to_card_edge(img, on_line)
+    assert is_convex(out)
+    assert _error(out) < 3.0  # from 28 px off
+
+
 def test_side_on_a_background_line_moves_in_where_the_adjacent_edges_begin() -> None:
     """The bottom side found on a straight stripe of the table 45 px below the card: the adjacent sides have no
     edge there, over the table; they begin at the card's corners, and the card's edge lies there."""

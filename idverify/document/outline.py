@@ -484,9 +484,9 @@ def extend_to_card_edge(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
     :func:`_adjacent_reach`): a line where it stops covering ``REACH_COVER``
     of the side is taken at ``REACH_STRENGTH``, when the strip stands out
     at such an end. Such a line is a candidate from ``REACHED_COVER`` of the
-    side (its stretch over a white sheet is faint), and at such an end the
-    card need stand out by ``REACHED_MIN_CONTRAST`` only (a pale card on a
-    pale table).
+    side (its stretch over a white sheet is faint), its strength is read
+    where it shows, and at such an end the card need stand out by
+    ``REACHED_MIN_CONTRAST`` only (a pale card on a pale table).
 
     When no side moves out, a side found on a straight line of the
     background beyond the card (a table's grain) is moved in: both adjacent
@@ -692,9 +692,12 @@ def _band_outer_edge(grad: np.ndarray, adjacent: np.ndarray, lab: np.ndarray,
         col = lo + j
         gap = m - col
         line = np.clip(col + np.round(drift[j] * rel).astype(np.intp), 1, grad.shape[1] - 2)
-        step = float(np.median(np.maximum.reduce([grad[rows, line + o] for o in (-1, 0, 1)])))
+        line_step = np.maximum.reduce([grad[rows, line + o] for o in (-1, 0, 1)])
         at_ends = (gap + 0.5 * drift[j], gap - 0.5 * drift[j])
         reached = ends_reached(j)
+        # a line where an adjacent side's edge stops is as strong as it is where it shows (the median of the share
+        # of the rows it covers, the strongest); another line, over the whole side
+        step = float(np.percentile(line_step, 100 * (1 - cover[j] / 2)) if reached else np.median(line_step))
         telling = [e for e in range(2)
                    if card_contrast[e] >= (REACHED_MIN_CONTRAST if e in reached else BAND_MIN_CONTRAST)]
         if not telling:
