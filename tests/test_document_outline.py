@@ -78,19 +78,34 @@ def test_polish_turns_a_side_whose_corner_is_far_off() -> None:
     assert float(np.max(np.linalg.norm(polished - card, axis=1))) < 2.0
 
 
-def test_side_on_a_printed_line_moves_out_where_the_adjacent_edges_run_on() -> None:
-    """A white card half on a white sheet, its left side found on a portrait's edge printed 4 % inside: the
-    card's own edge is faint against the sheet, but the bottom side's edge runs on past the corner to it."""
-    img = np.full((700, 1000, 3), (70, 60, 50), np.uint8)
-    cv2.rectangle(img, (0, 0), (320, 470), (248, 248, 246), -1)  # the sheet, under the card's upper left
-    cv2.fillPoly(img, [CARD.astype(np.int32)], (228, 230, 234))
-    inset = round(0.04 * 700)
-    cv2.rectangle(img, (150 + inset, 150), (400, 535), (150, 150, 156), -1)  # the portrait
-    img = cv2.GaussianBlur(img, (3, 3), 0)
-    on_line = CARD + np.array([[inset, 0], [0, 0], [0, 0], [inset, 0]], np.float64)
+INSET = round(0.04 * 700)  # a portrait's edge printed 4 % of the card's width inside its left side
+
+
+def _card_with_portrait(table: np.ndarray, sheet: tuple[tuple[int, int], tuple[int, int], tuple[int, int, int]],
+                        card: tuple[int, int, int], portrait: tuple[int, int, tuple[int, int, int]]) -> np.ndarray:
+    """``table`` with a sheet (corner, corner, colour) under the card's left side, the card, and its portrait
+    (top, bottom, colour) from ``INSET`` inside the card's left side."""
+    img = table.copy()
+    cv2.rectangle(img, sheet[0], sheet[1], sheet[2], -1)
+    cv2.fillPoly(img, [CARD.astype(np.int32)], card)
+    cv2.rectangle(img, (150 + INSET, portrait[0]), (400, portrait[1]), portrait[2], -1)
+    return cv2.GaussianBlur(img, (3, 3), 0)
+
+
+def _assert_moves_out_from_the_portrait(img: np.ndarray) -> None:
+    """The left side found on the portrait's edge moves out to the card's."""
+    on_line = CARD + np.array([[INSET, 0], [0, 0], [0, 0], [INSET, 0]], np.float64)
     out = extend_to_card_edge(img, on_line)
     assert is_convex(out)
     assert _error(out) < 3.0  # from 28 px off
+
+
+def test_side_on_a_printed_line_moves_out_where_the_adjacent_edges_run_on() -> None:
+    """A white card half on a white sheet, its left side found on a portrait's edge printed 4 % inside: the
+    card's own edge is faint against the sheet, but the bottom side's edge runs on past the corner to it."""
+    img = _card_with_portrait(np.full((700, 1000, 3), (70, 60, 50), np.uint8),
+                              ((0, 0), (320, 470), (248, 248, 246)), (228, 230, 234), (150, 535, (150, 150, 156)))
+    _assert_moves_out_from_the_portrait(img)
 
 
 def test_side_on_a_printed_line_moves_out_where_a_pale_card_hardly_stands_out() -> None:
@@ -98,18 +113,11 @@ def test_side_on_a_printed_line_moves_out_where_a_pale_card_hardly_stands_out() 
     printed 4 % inside. At the top the card stands out from the table by less than BAND_MIN_CONTRAST, at the
     bottom not at all from the sheet: the top side's edge running on past the corner, and stopping at the card's
     edge, is what tells that the strip is card."""
-    img = np.full((700, 1000, 3), (225, 196, 212), np.uint8)  # a pink table
-    cv2.rectangle(img, (0, 380), (330, 699), (248, 248, 246), -1)  # the sheet, under the card's lower left
-    cv2.fillPoly(img, [CARD.astype(np.int32)], (236, 222, 230))
-    inset = round(0.04 * 700)
-    cv2.rectangle(img, (150 + inset, 180), (400, 500), (150, 150, 156), -1)  # the portrait
-    img = cv2.GaussianBlur(img, (3, 3), 0)
+    img = _card_with_portrait(np.full((700, 1000, 3), (225, 196, 212), np.uint8),  # a pink table
+                              ((0, 380), (330, 699), (248, 248, 246)), (236, 222, 230), (180, 500, (150, 150, 156)))
     lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB).astype(float)
     assert 15 < np.linalg.norm(lab[140, 200] - lab[100, 200]) < BAND_MIN_CONTRAST  # card against table, at the top
-    on_line = CARD + np.array([[inset, 0], [0, 0], [0, 0], [inset, 0]], np.float64)
-    out = extend_to_card_edge(img, on_line)
-    assert is_convex(out)
-    assert _error(out) < 3.0  # from 28 px off
+    _assert_moves_out_from_the_portrait(img)
 
 
 def test_side_on_a_printed_line_moves_out_where_half_the_card_edge_shows() -> None:
@@ -117,17 +125,10 @@ def test_side_on_a_printed_line_moves_out_where_half_the_card_edge_shows() -> No
     table for the rest, found on a portrait's edge printed 4 % inside: the card's edge shows on under half the
     side, so its median step over the whole side is nil; where it shows, and where the bottom side's edge stops,
     it is strong."""
-    rng = np.random.default_rng(5)
-    img = rng.integers(40, 110, (700, 1000, 3)).astype(np.uint8)  # a grainy table
-    cv2.rectangle(img, (0, 0), (330, 350), (244, 244, 242), -1)  # the sheet, under the card's upper left
-    cv2.fillPoly(img, [CARD.astype(np.int32)], (244, 244, 244))
-    inset = round(0.04 * 700)
-    cv2.rectangle(img, (150 + inset, 150), (400, 535), (180, 172, 186), -1)  # the portrait
-    img = cv2.GaussianBlur(img, (3, 3), 0)
-    on_line = CARD + np.array([[inset, 0], [0, 0], [0, 0], [inset, 0]], np.float64)
-    out = extend_to_card_edge(img, on_line)
-    assert is_convex(out)
-    assert _error(out) < 3.0  # from 28 px off
+    table = np.random.default_rng(5).integers(40, 110, (700, 1000, 3)).astype(np.uint8)
+    img = _card_with_portrait(table, ((0, 0), (330, 350), (244, 244, 242)), (244, 244, 244),
+                              (150, 535, (180, 172, 186)))
+    _assert_moves_out_from_the_portrait(img)
 
 
 def test_side_on_a_background_line_moves_in_where_the_adjacent_edges_begin() -> None:
