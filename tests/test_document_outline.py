@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from idverify.document.outline import BAND_MIN_CONTRAST, extend_to_card_edge, is_convex, polish_in_crop
+from idverify.document.outline import BAND_MIN_CONTRAST, extend_to_card_edge, is_convex, polish_in_crop, polish_outline
 
 CARD = np.array([[150, 120], [850, 120], [850, 561], [150, 561]], np.float64)  # 700 x 441 px: ID-1
 BAND = round(0.045 * 700)  # a tinted band along the left side, 4.5 % of the card wide
@@ -140,3 +140,18 @@ def test_side_on_a_background_line_moves_in_where_the_adjacent_edges_begin() -> 
     out = extend_to_card_edge(img, beyond)
     assert is_convex(out)
     assert _error(out) < 3.0  # from 47 px off
+
+
+def test_side_on_a_ruled_line_moves_to_the_card_edge_beyond_the_window() -> None:
+    """A pale card on a white ruled sheet, its left side found on a ruled line (a ridge) beside it, 20 px out at
+    the top and 50 px at the bottom: the card's faint edge leaves the polish window half way down, so no step
+    covers the side there; a step within three windows does, and is the card's edge."""
+    img = np.full((700, 1000, 3), (70, 60, 50), np.uint8)
+    cv2.rectangle(img, (0, 0), (640, 699), (248, 248, 246), -1)  # the sheet, under the card's left part
+    for top in (130, 70, 10):  # ruled lines running 30 px out over the card's height, 60 px apart
+        cv2.line(img, (top + 27, -280), (top - 57, 961), (150, 170, 220), 2)  # x = top - 30 (y - 120) / 441
+    cv2.fillPoly(img, [CARD.astype(np.int32)], (234, 226, 232))
+    img = cv2.GaussianBlur(img, (3, 3), 0)
+    on_line = CARD + np.array([[-20, 0], [0, 0], [0, 0], [-50, 0]], np.float64)
+    out = polish_outline(img, on_line)
+    assert _error(out) < 2.0  # from 50 px off

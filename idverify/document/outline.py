@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -54,6 +55,11 @@ SHADOW_CONTRAST = 2.5  # ... nor a peak that far outside a step this many times 
 SHADOW_WIDTH_RATIO = 1.5  # ... and this many times sharper (a shadow too narrow for a ramp beyond the card's edge)
 SHADOW_LINE_CONTRAST = 2.0  # a line this many times weaker than a sharper one of opposite contrast inside it
 PATTERN_FLIPS = 3  # a line whose contrast changes sign this many times along it is a pattern's edge (a checkerboard)
+# a side whose best lines are all ridges, ramps or patterns' edges (a ruled line of a sheet under a card's faint side)
+WIDE_WINDOWS = 3.0  # ... looks for a step this many polish windows either way ...
+WIDE_STEP_SHARE = 0.85  # ... covering at least this share of what the best line covers ...
+WIDE_RIDGE_SHARE = 0.5  # ... and a ridge's flank on under this share of the normals it passes (a ruled line running
+# into the card's edge is a ridge there only where the two part)
 _CANVAS = 400  # px: the card's longer side in the rectified canvas of that search
 _DRIFTS = np.arange(-0.02, 0.0201, 0.005)  # a candidate line's drift across the side, share of the longer side
 
@@ -152,8 +158,21 @@ def refine_sides(corners: np.ndarray, grad: np.ndarray, search: float) -> np.nda
     return refined
 
 
+class _SideLine(NamedTuple):
+    """A side's polished line: a point and a unit direction; its offset out from the side at the side's middle
+    and its slope across it; the share of the side's normals the best line covered; and whether every line
+    covering nearly as much was a ridge, a ramp or a pattern's edge (the outermost of them was taken)."""
+
+    point: np.ndarray
+    direction: np.ndarray
+    mid: float
+    slope: float
+    best_cover: float
+    stepless: bool
+
+
 def polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: float,
-                  max_tilt_deg: float = 12.0) -> np.ndarray | None:
+                  max_tilt_deg: float = 12.0, wide: float | None = None) -> np.ndarray | None:
     """Each side moved to the straight edge best covering it, then the lines intersected.
 
     Along the side's normals (``window`` px either way) every local maximum
@@ -179,6 +198,16 @@ def polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: fl
     between two columns of a checkerboard beside the card). A side with no
     straight edge in reach (a white card's side over a white sheet) stays
     as given; ``None`` when no side has one.
+
+    When every line covering nearly as much is a ridge, a ramp or a
+    pattern's edge, the outermost is taken (a card's own edge can look so:
+    a thin shadow along it) unless, with ``wide``, a step within ``wide`` px
+    either way (a ridge's flank on under ``WIDE_RIDGE_SHARE`` of the normals
+    it passes) covers ``WIDE_STEP_SHARE`` as much and runs at an angle to
+    the ridge: a card's faint side over a ruled sheet lies beside a ruled
+    line, or crosses it, further out than the window at one end. A step
+    parallel to the ridge (on the card) is a line printed along the card's
+    edge, and the ridge the card's edge.
     """
     offsets = np.arange(-window, window + 1e-6, 1.0)
     rng = np.random.default_rng(0)
@@ -190,15 +219,23 @@ def polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: fl
         if length < 16:
             return None
         line = _polish_side(corners, i, gx, gy, offsets, rng, max_tilt_deg)
+        if line is not None and line.stepless and wide is not None and wide > window:
+            step = _polish_side(corners, i, gx, gy, np.arange(-wide, wide + 1e-6, 1.0), rng, max_tilt_deg,
+                                steps_only=True)
+            if (step is not None and not step.stepless and step.best_cover >= WIDE_STEP_SHARE * line.best_cover
+                    and abs(step.slope - line.slope - (step.mid - line.mid) * _convergence(corners, i, length))
+                    > PARALLEL_SLOPE):
+                line = step
         polished += line is not None
-        lines.append(line if line is not None else (a, (b - a) / length))  # no edge to follow: the side stays
+        # no edge to follow: the side stays
+        lines.append((line.point, line.direction) if line is not None else (a, (b - a) / length))
     return corners_from_lines(lines) if polished else None
 
 
 def _polish_side(corners: np.ndarray, i: int, gx: np.ndarray, gy: np.ndarray, offsets: np.ndarray,
-                 rng: np.random.Generator, max_tilt_deg: float) -> tuple[np.ndarray, np.ndarray] | None:
-    """Side ``i`` of ``corners`` moved to the straight edge best covering it (see :func:`polish_sides`): a point
-    and a unit direction, or ``None`` when no line covers half the side."""
+                 rng: np.random.Generator, max_tilt_deg: float, steps_only: bool = False) -> _SideLine | None:
+    """Side ``i`` of ``corners`` moved to the straight edge best covering it (see :func:`polish_sides`), or
+    ``None`` when no line covers half the side. ``steps_only``: ridges, ramps and patterns' edges are no lines."""
     centre = corners.mean(axis=0)
     a, b = corners[i], corners[(i + 1) % 4]
     length = float(np.hypot(*(b - a)))
@@ -250,6 +287,13 @@ def _polish_side(corners: np.ndarray, i: int, gx: np.ndarray, gy: np.ndarray, of
     line_idx, peak_idx = np.nonzero(near)
     cover[line_idx, ri[peak_idx]] = True
     score = cover.mean(axis=1)
+    # a thin printed line (a ruled line of the sheet beside the card, a line printed inside it) is a ridge:
+    # two opposite gradients a few pixels apart; the card's edge is a step. Nor is a ramp (the blurred outer edge
+    # of the card's shadow on a sheet, see _soft_peaks).
+    flank = ridge[ri, ci] | soft[ri, ci]
+    if steps_only:
+        ridged_share = (near & flank[None, :]).sum(axis=1) / np.maximum(near.sum(axis=1), 1)
+        score = np.where(ridged_share >= WIDE_RIDGE_SHARE, 0.0, score)
     if float(score.max()) < 0.5:
         return None
     mid = icpt + slope * (length / 2)
@@ -262,20 +306,19 @@ def _polish_side(corners: np.ndarray, i: int, gx: np.ndarray, gy: np.ndarray, of
         score = np.where(parallel, score, 0.0)
     best = float(score.max())
     cand = np.nonzero(score >= 0.85 * best)[0]
-    # a thin printed line (a ruled line of the sheet beside the card, a line printed inside it) is a ridge:
-    # two opposite gradients a few pixels apart; the card's edge is a step. The outermost step wins.
-    # Nor is a ramp (the blurred outer edge of the card's shadow on a sheet, see _soft_peaks).
-    # Nor a pattern's edge (see _sign_flips), checked from the outermost line in only as far as needed.
-    flank = ridge[ri, ci] | soft[ri, ci]
+    # The outermost step wins: not a ridge or a ramp, nor a pattern's edge (see _sign_flips), checked from the
+    # outermost line in only as far as needed.
     counts = near[cand].sum(axis=1)
     ridged = (counts > 0) & ((near[cand] & flank[None, :]).sum(axis=1) / np.maximum(counts, 1) >= RIDGE_SHARE)
     sign = np.sign(signed[ri, ci])
     order = np.argsort(-mid[cand], kind="stable")  # outermost first
     li = int(cand[order[0]])  # when every line is a ridge, a ramp or a pattern's edge
+    stepless = True
     for o in order:
         if (not ridged[o] and (counts[o] == 0 or _sign_flips(sign[near[cand[o]]]) < PATTERN_FLIPS)
                 and not _shadow_beyond(cand[o], cand, mid, near, vals[ri, ci], width[ri, ci], sign)):
             li = int(cand[o])
+            stepless = False
             break
     # least squares on the inliers (the nearest peak per normal)
     inl = near[li]
@@ -286,7 +329,8 @@ def _polish_side(corners: np.ndarray, i: int, gx: np.ndarray, gy: np.ndarray, of
         slope_f, icpt_f = slope[li], icpt[li]
     p0 = a + icpt_f * n
     dir_ = d + slope_f * n
-    return p0, dir_ / float(np.hypot(*dir_))
+    return _SideLine(p0, dir_ / float(np.hypot(*dir_)), float(icpt_f + slope_f * length / 2), float(slope_f), best,
+                     stepless)
 
 
 def _shadow_beyond(line: int, cand: np.ndarray, mid: np.ndarray, near: np.ndarray, strength: np.ndarray,
@@ -418,10 +462,11 @@ def colour_gradients(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return gx_out.astype(np.float32), gy_out.astype(np.float32)
 
 
-def polish_in_crop(rgb: np.ndarray, corners: np.ndarray, window: float) -> np.ndarray | None:
+def polish_in_crop(rgb: np.ndarray, corners: np.ndarray, window: float,
+                   wide: float | None = None) -> np.ndarray | None:
     """:func:`polish_sides` on the colour gradients of the crop around ``corners`` (``rgb`` pixels)."""
     h, w = rgb.shape[:2]
-    pad = window + 4
+    pad = max(window, wide or 0.0) + 4
     x0 = max(0, int(corners[:, 0].min() - pad))
     y0 = max(0, int(corners[:, 1].min() - pad))
     x1 = min(w, int(corners[:, 0].max() + pad) + 1)
@@ -430,16 +475,17 @@ def polish_in_crop(rgb: np.ndarray, corners: np.ndarray, window: float) -> np.nd
         return None
     gx, gy = colour_gradients(np.ascontiguousarray(rgb[y0:y1, x0:x1]))
     origin = np.array([x0, y0], np.float64)
-    out = polish_sides(corners - origin, gx, gy, window)
+    out = polish_sides(corners - origin, gx, gy, window, wide=wide)
     return None if out is None else out + origin
 
 
 def polish_outline(pix: np.ndarray, corners: np.ndarray) -> np.ndarray:
     """``corners`` (``pix`` pixels) with their sides polished (:func:`polish_in_crop`) in a window of 4 % of the
-    card's longer side; as given when the polish finds no side or would move a corner over 2.5 windows."""
+    card's longer side (a side on a ridge looks for a step ``WIDE_WINDOWS`` as far); as given when the polish
+    finds no side or would move a corner over 2.5 windows."""
     span = max(float(np.hypot(*(corners[1] - corners[0]))), float(np.hypot(*(corners[3] - corners[0]))))
     window = max(4.0, 0.04 * span)
-    polished = polish_in_crop(pix, corners, window)
+    polished = polish_in_crop(pix, corners, window, wide=WIDE_WINDOWS * window)
     if polished is not None and is_convex(polished) and np.max(np.abs(polished - corners)) < 2.5 * window:
         return polished
     return corners
