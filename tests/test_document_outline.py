@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from idverify.document.outline import BAND_MIN_CONTRAST, extend_to_card_edge, is_convex, polish_in_crop, polish_outline
 
@@ -131,15 +132,21 @@ def test_side_on_a_printed_line_moves_out_where_half_the_card_edge_shows() -> No
     _assert_moves_out_from_the_portrait(img)
 
 
-def test_side_on_a_background_line_moves_in_where_the_adjacent_edges_begin() -> None:
-    """The bottom side found on a straight stripe of the table 45 px below the card: the adjacent sides have no
-    edge there, over the table; they begin at the card's corners, and the card's edge lies there."""
+@pytest.mark.parametrize(("stripe", "moved", "by"), [
+    (((0, 561 + 45), (999, 561 + 49)), [2, 3], (0, 47)),  # the bottom side, 47 px below the card
+    (((150 - 86, 0), (150 - 82, 699)), [3, 0], (-84, 0)),  # the left side, 12 % of the card's width left of it
+])
+def test_side_on_a_background_line_moves_in_where_the_adjacent_edges_begin(
+        stripe: tuple[tuple[int, int], tuple[int, int]], moved: list[int], by: tuple[int, int]) -> None:
+    """A side found on a straight stripe of the table beyond the card: the adjacent sides have no edge there, over
+    the table; they begin at the card's corners, and the card's edge lies there."""
     img = _card(band=False)
-    cv2.rectangle(img, (0, 561 + 45), (999, 561 + 49), (120, 110, 95), -1)  # a stripe of the table's grain
-    beyond = CARD + np.array([[0, 0], [0, 0], [0, 47], [0, 47]], np.float64)
-    out = extend_to_card_edge(img, beyond)
+    cv2.rectangle(img, *stripe, (120, 110, 95), -1)  # a stripe of the table's grain
+    found = CARD.copy()
+    found[moved] += np.array(by, np.float64)
+    out = extend_to_card_edge(img, found)
     assert is_convex(out)
-    assert _error(out) < 3.0  # from 47 px off
+    assert _error(out) < 3.0
 
 
 def test_side_on_a_ruled_line_moves_to_the_card_edge_beyond_the_window() -> None:

@@ -47,7 +47,8 @@ REACH_ROUND = 0.035  # ... or up to this much further out (share of the longer s
 # is faint) and the card stand out less at that end (a pale card on a pale table)
 REACHED_COVER = 0.45
 REACHED_MIN_CONTRAST = 15.0
-CUT_MIN = 0.045  # both adjacent sides beginning this far inside a side (share of the longer side) move it in
+CUT_MIN = 0.045  # both adjacent sides beginning this far inside a side (share of the longer side) move it in ...
+CUT_REACH = 0.15  # ... from up to this far (a sheet's edge beside the card, further out than a band's reach)
 SOFT_REACH = 16  # px: a gradient peak's width is measured this far either way ...
 SOFT_RATIO = 2.5  # ... and a peak this many times wider than the normal's strongest (a ramp) is no edge ...
 SOFT_MIN_WIDTH = 6  # ... when wider than this (px)
@@ -536,8 +537,8 @@ def extend_to_card_edge(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
 
     When no side moves out, a side found on a straight line of the
     background beyond the card (a table's grain) is moved in: both adjacent
-    sides' edges begin well inside it (see :func:`_adjacent_start`), where a
-    straight step covers ``BAND_COVER`` of the side. Returns ``corners``
+    sides' edges begin well inside it (see :func:`_adjacent_start`), up to
+    ``CUT_REACH``, where a straight step covers ``BAND_COVER`` of the side. Returns ``corners``
     itself when no side moves.
     """
     lengths = [float(np.hypot(*(corners[(i + 1) % 4] - corners[i]))) for i in range(4)]
@@ -663,7 +664,7 @@ def _adjacent_start(adjacent: np.ndarray, row: int, m: int) -> float | None:
     if along < REACH_MIN_STEP:
         return None
     run = round(0.03 * _CANVAS)
-    span = band[m:m + round(BAND_REACH * _CANVAS) + run]
+    span = band[m:m + round(CUT_REACH * _CANVAS) + run]
     held = span >= REACH_HOLD * along
     starts = [s for s in range(len(held) - run + 1) if held[s:s + run].all()]
     if not starts:
@@ -685,7 +686,7 @@ def _card_edge_inside(grad: np.ndarray, adjacent: np.ndarray, m: int) -> tuple[f
     if starts[0] is None or starts[1] is None:
         return None
     rows, rel = _side_rows(top, bottom)
-    lo, hi = m + 1, m + round(BAND_REACH * _CANVAS)
+    lo, hi = m + 1, m + round(CUT_REACH * _CANVAS)
     cover, drift = _straight_steps(grad, rows, rel, lo, hi)
     fits = []
     for j in range(len(cover)):
