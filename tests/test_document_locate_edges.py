@@ -361,6 +361,37 @@ def test_the_finer_search_replaces_a_poor_first_reading_with_a_whole_card_named_
         assert (locate_card(photo).corners is corners) == finer, (first_label, first_score, label, support)
 
 
+def test_a_card_turned_down_for_its_size_is_taken_again_when_the_finer_search_outlines_it_worse(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first search outlines a small card whole (support 1.0) and turns it down for its size alone; the finer
+    search names the card there but outlines it worse (0.82: a side on a sheet's edge at an angle). The first size
+    again, with that quad, wins when it outlines the card better and reads the same card side; not when the finer
+    outline is nearly as whole, lies elsewhere, or the first size reads another side."""
+    first_corners = np.array([[500, 400], [700, 400], [700, 526], [500, 526]], np.float64)
+    finer_corners = first_corners + np.array([[0, 0], [24, 0], [0, 0], [0, 0]])
+    near_corners = first_corners + 0.5
+
+    def fake(finer_at: np.ndarray, finer_support: float, near_label: str) -> Callable[..., CardLocation]:
+        def once(image: object, cfg: DocumentConfig, *args: object, **kwargs: object) -> CardLocation:
+            if cfg.search_side == DOCUMENT.search_side and kwargs.get("keep") is None:
+                return CardLocation(False, "card_too_small", corners=first_corners, area_fraction=0.03,
+                                    edge_support=1.0, image_size=(1280, 960))
+            near = kwargs.get("keep") is not None
+            card_type, side = (near_label if near else "cni_1995/recto").split("/")
+            return CardLocation(True, None, corners=near_corners if near else finer_at, card_type=card_type,
+                                side=side, side_score=1.0, area_fraction=0.03,
+                                edge_support=1.0 if near else finer_support, image_size=(1280, 960))
+        return once
+
+    photo = np.zeros((960, 1280, 3), np.uint8)
+    for finer_at, finer_support, near_label, near_wins in [(finer_corners, 0.82, "cni_1995/recto", True),
+                                                           (finer_corners, 0.95, "cni_1995/recto", False),
+                                                           (finer_corners + 400, 0.82, "cni_1995/recto", False),
+                                                           (finer_corners, 0.82, "cni_1995/verso", False)]:
+        monkeypatch.setattr(locate_module, "_locate_once", fake(finer_at, finer_support, near_label))
+        assert locate_card(photo).corners is (near_corners if near_wins else finer_at), (finer_support, near_label)
+
+
 def _old_verso_on_blue_table() -> tuple[np.ndarray, np.ndarray]:
     """An old card's verso on a blue table (search-size image); its corners."""
     card = render_card(make_persona(np.random.default_rng(4), sex="M"), "cni_1995", "verso").image

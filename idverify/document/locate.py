@@ -433,7 +433,8 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     (:mod:`idverify.document.print_seeds`: a small card across a sheet may
     have no closed outline). A card the first search turned down for its
     size alone is looked for again at the first size, down to the smallest
-    card, when the finer search names none.
+    card, when the finer search names none, or names the card there but
+    outlines it worse than the first search did (by ``OUTLINE_GAIN``).
 
     Expected failures come back as ``found=False`` with a reason code
     (``card_not_found``, ``card_cut_off``, ``card_too_small``); undecodable
@@ -471,8 +472,18 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
                  and _reads_surely(again, cfg)
                  and (_lies_on(again.corners, first.corners) or not _reads_surely(first, cfg)))
         return again if same or surer else first
-    if classify and first.reason == "card_too_small" and first.area_fraction >= cfg.min_area_fraction \
-            and (not again.found or _unnamed(again)):
+    too_small = classify and first.reason == "card_too_small" and first.area_fraction >= cfg.min_area_fraction
+    if (too_small and again.found and not _unnamed(again) and first.edge_support >= cfg.outlined_support
+            and again.edge_support < first.edge_support - OUTLINE_GAIN
+            and quad_overlap(first.corners, again.corners) >= 0.5):
+        # the first search outlined the card whole and turned it down for its size alone; the finer one names the
+        # card there but outlines it worse (a side on a sheet's edge at an angle): the first size again, with that
+        # quad, outlined better and read as the same card side, wins
+        near = _locate_once(source, cfg, classify, min_source_width, by_content=True, keep=first.corners)
+        if (near.found and near.card_type == again.card_type and near.side == again.side
+                and near.edge_support > again.edge_support):
+            return near
+    if too_small and (not again.found or _unnamed(again)):
         # the first search turned its card down for its size alone, and the finer one found none or names none (a
         # card's faint edge over a sheet may not close at that size; the sheet is read by elimination or not at
         # all): the first size again, down to the smallest card, its candidates picked by content, wins with a
