@@ -16,9 +16,10 @@ True
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import cv2
@@ -173,7 +174,9 @@ class _SideLine(NamedTuple):
 
 
 def polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: float,
-                  max_tilt_deg: float = 12.0, wide: float | None = None) -> np.ndarray | None:
+                  max_tilt_deg: float = 12.0, wide: float | None = None,
+                  wide_gradients: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
+                  ) -> np.ndarray | None:
     """Each side moved to the straight edge best covering it, then the lines intersected.
 
     Along the side's normals (``window`` px either way) every local maximum
@@ -208,7 +211,9 @@ def polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: fl
     the ridge: a card's faint side over a ruled sheet lies beside a ruled
     line, or crosses it, further out than the window at one end. A step
     parallel to the ridge (on the card) is a line printed along the card's
-    edge, and the ridge the card's edge.
+    edge, and the ridge the card's edge. ``wide_gradients`` gives the
+    gradients reaching that far and where the origin of ``corners`` lies in
+    them (by default ``gx`` and ``gy``).
     """
     offsets = np.arange(-window, window + 1e-6, 1.0)
     rng = np.random.default_rng(0)
@@ -221,12 +226,13 @@ def polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: fl
             return None
         line = _polish_side(corners, i, gx, gy, offsets, rng, max_tilt_deg)
         if line is not None and line.stepless and wide is not None and wide > window:
-            step = _polish_side(corners, i, gx, gy, np.arange(-wide, wide + 1e-6, 1.0), rng, max_tilt_deg,
-                                steps_only=True)
+            wgx, wgy, shift = wide_gradients() if wide_gradients is not None else (gx, gy, np.zeros(2))
+            step = _polish_side(corners + shift, i, wgx, wgy, np.arange(-wide, wide + 1e-6, 1.0), rng,
+                                max_tilt_deg, steps_only=True)
             if (step is not None and not step.stepless and step.best_cover >= WIDE_STEP_SHARE * line.best_cover
                     and abs(step.slope - line.slope - (step.mid - line.mid) * _convergence(corners, i, length))
                     > PARALLEL_SLOPE):
-                line = step
+                line = step._replace(point=step.point - shift)
         polished += line is not None
         # no edge to follow: the side stays
         lines.append((line.point, line.direction) if line is not None else (a, (b - a) / length))
@@ -465,9 +471,27 @@ def colour_gradients(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def polish_in_crop(rgb: np.ndarray, corners: np.ndarray, window: float,
                    wide: float | None = None) -> np.ndarray | None:
-    """:func:`polish_sides` on the colour gradients of the crop around ``corners`` (``rgb`` pixels)."""
+    """:func:`polish_sides` on the colour gradients of the crop around ``corners`` (``rgb`` pixels); those of a
+    crop reaching ``wide`` px beyond them only for a side that looks that far."""
+    near = _crop_gradients(rgb, corners, window + 4)
+    if near is None:
+        return None
+    gx, gy, origin = near
+
+    @functools.cache
+    def wide_gradients() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        far = _crop_gradients(rgb, corners, (wide or window) + 4)
+        return (gx, gy, np.zeros(2)) if far is None else (far[0], far[1], origin - far[2])
+
+    out = polish_sides(corners - origin, gx, gy, window, wide=wide, wide_gradients=wide_gradients)
+    return None if out is None else out + origin
+
+
+def _crop_gradients(rgb: np.ndarray, corners: np.ndarray,
+                    pad: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The colour gradients of the crop of ``rgb`` reaching ``pad`` px beyond ``corners``, and its origin; None
+    when it is under 16 px either way."""
     h, w = rgb.shape[:2]
-    pad = max(window, wide or 0.0) + 4
     x0 = max(0, int(corners[:, 0].min() - pad))
     y0 = max(0, int(corners[:, 1].min() - pad))
     x1 = min(w, int(corners[:, 0].max() + pad) + 1)
@@ -475,9 +499,7 @@ def polish_in_crop(rgb: np.ndarray, corners: np.ndarray, window: float,
     if x1 - x0 < 16 or y1 - y0 < 16:
         return None
     gx, gy = colour_gradients(np.ascontiguousarray(rgb[y0:y1, x0:x1]))
-    origin = np.array([x0, y0], np.float64)
-    out = polish_sides(corners - origin, gx, gy, window, wide=wide)
-    return None if out is None else out + origin
+    return gx, gy, np.array([x0, y0], np.float64)
 
 
 def polish_outline(pix: np.ndarray, corners: np.ndarray) -> np.ndarray:
