@@ -6,7 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
-from idverify.document.outline import BAND_MIN_CONTRAST, extend_to_card_edge, is_convex, polish_in_crop, polish_outline
+from idverify.document.outline import (
+    BAND_MIN_CONTRAST,
+    REACHED_MIN_CONTRAST,
+    extend_to_card_edge,
+    is_convex,
+    polish_in_crop,
+    polish_outline,
+)
 
 CARD = np.array([[150, 120], [850, 120], [850, 561], [150, 561]], np.float64)  # 700 x 441 px: ID-1
 BAND = round(0.045 * 700)  # a tinted band along the left side, 4.5 % of the card wide
@@ -118,6 +125,18 @@ def test_side_on_a_printed_line_moves_out_where_a_pale_card_hardly_stands_out() 
                               ((0, 380), (330, 699), (248, 248, 246)), (236, 222, 230), (180, 500, (150, 150, 156)))
     lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB).astype(float)
     assert 15 < np.linalg.norm(lab[140, 200] - lab[100, 200]) < BAND_MIN_CONTRAST  # card against table, at the top
+    _assert_moves_out_from_the_portrait(img)
+
+
+def test_side_on_a_printed_line_moves_out_where_the_card_stands_out_at_neither_end() -> None:
+    """A white card's left part on a white sheet, its left side found on a portrait's edge printed 4 % inside: at
+    both ends the card stands out from the sheet by less than REACHED_MIN_CONTRAST, so no strip's colour tells; the
+    top and bottom sides' edges running on past the corners, and stopping at the card's edge, tell alone."""
+    img = _card_with_portrait(np.full((700, 1000, 3), (70, 60, 50), np.uint8),
+                              ((0, 0), (330, 699), (248, 248, 246)), (232, 234, 238), (180, 500, (150, 150, 156)))
+    lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB).astype(float)
+    for inside, beyond in ((140, 100), (540, 580)):  # card against sheet, at the top and the bottom
+        assert np.linalg.norm(lab[inside, 200] - lab[beyond, 200]) < REACHED_MIN_CONTRAST
     _assert_moves_out_from_the_portrait(img)
 
 

@@ -555,7 +555,10 @@ def extend_to_card_edge(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
     at such an end. Such a line is a candidate from ``REACHED_COVER`` of the
     side (its stretch over a white sheet is faint), its strength is read
     where it shows, and at such an end the card need stand out by
-    ``REACHED_MIN_CONTRAST`` only (a pale card on a pale table).
+    ``REACHED_MIN_CONTRAST`` only (a pale card on a pale table). Where it
+    stands out by less at both ends (a white card on a white sheet), a
+    line both adjacent sides' edges run on to covering ``REACH_COVER`` of
+    the side is taken on their word alone.
 
     When no side moves out, a side found on a straight line of the
     background beyond the card (a table's grain) is moved in: both adjacent
@@ -754,7 +757,8 @@ def _band_outer_edge(grad: np.ndarray, adjacent: np.ndarray, lab: np.ndarray,
     card_x = (m + 0.01 * _CANVAS, m + 0.06 * _CANVAS)
     card_contrast = [float(np.linalg.norm(_mean_colour(lab, *card_x, yi0, yi1) - _mean_colour(lab, *card_x, yo0, yo1)))
                      for yi0, yi1, yo0, yo1 in ends]
-    if max(card_contrast) < (REACHED_MIN_CONTRAST if reaches != (None, None) else BAND_MIN_CONTRAST):
+    mute = max(card_contrast) < (REACHED_MIN_CONTRAST if reaches != (None, None) else BAND_MIN_CONTRAST)
+    if mute and None in reaches:
         return None  # the card stands out at neither end enough to tell
     side_step = float(np.median(grad[rows, m - 2:m + 3].max(axis=1)))
     for j in sorted(cand):  # outermost first
@@ -769,9 +773,15 @@ def _band_outer_edge(grad: np.ndarray, adjacent: np.ndarray, lab: np.ndarray,
         step = float(np.percentile(line_step, 100 * (1 - cover[j] / 2)) if reached else np.median(line_step))
         telling = [e for e in range(2)
                    if card_contrast[e] >= (REACHED_MIN_CONTRAST if e in reached else BAND_MIN_CONTRAST)]
+        near_whole = cover[j] >= REACH_COVER
+        if mute:
+            # a white card on a white sheet at both ends: the adjacent sides' edges, running on to a line covering
+            # nearly the whole side at both ends and stopping there, tell alone
+            if len(reached) == 2 and near_whole and step >= REACH_STRENGTH * side_step:
+                return at_ends
+            continue
         if not telling:
             continue
-        near_whole = cover[j] >= REACH_COVER
         if reaches != (None, None) and not reached and not near_whole:
             continue  # an adjacent side's edge runs on past the corner, and stops elsewhere
         if step < (REACH_STRENGTH if reached and near_whole else BAND_STRENGTH) * side_step:
