@@ -175,7 +175,7 @@ class _SideLine(NamedTuple):
 
 def polish_sides(corners: np.ndarray, gx: np.ndarray, gy: np.ndarray, window: float,
                   max_tilt_deg: float = 12.0, wide: float | None = None,
-                  wide_gradients: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
+                  wide_gradients: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
                   ) -> np.ndarray | None:
     """Each side moved to the straight edge best covering it, then the lines intersected.
 
@@ -473,14 +473,14 @@ def polish_in_crop(rgb: np.ndarray, corners: np.ndarray, window: float,
                    wide: float | None = None) -> np.ndarray | None:
     """:func:`polish_sides` on the colour gradients of the crop around ``corners`` (``rgb`` pixels); those of a
     crop reaching ``wide`` px beyond them only for a side that looks that far."""
-    near = _crop_gradients(rgb, corners, window + 4)
-    if near is None:
+    crop = _crop_gradients(rgb, corners, window + 4)
+    if crop is None:
         return None
-    gx, gy, origin = near
+    gx, gy, origin = crop
 
     @functools.cache
     def wide_gradients() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        far = _crop_gradients(rgb, corners, (wide or window) + 4)
+        far = _crop_gradients(rgb, corners, wide + 4) if wide is not None else None
         return (gx, gy, np.zeros(2)) if far is None else (far[0], far[1], origin - far[2])
 
     out = polish_sides(corners - origin, gx, gy, window, wide=wide, wide_gradients=wide_gradients)
@@ -563,8 +563,8 @@ def extend_to_card_edge(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
     When no side moves out, a side found on a straight line of the
     background beyond the card (a table's grain) is moved in: both adjacent
     sides' edges begin well inside it (see :func:`_adjacent_start`), up to
-    ``CUT_REACH``, where a straight step covers ``BAND_COVER`` of the side. Returns ``corners``
-    itself when no side moves.
+    ``CUT_REACH``, where a straight step covers ``BAND_COVER`` of the side.
+    Returns ``corners`` itself when no side moves.
     """
     lengths = [float(np.hypot(*(corners[(i + 1) % 4] - corners[i]))) for i in range(4)]
     longer = max(lengths[0] + lengths[2], lengths[1] + lengths[3]) / 2
