@@ -473,23 +473,22 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
                  and (_lies_on(again.corners, first.corners) or not _reads_surely(first, cfg)))
         return again if same or surer else first
     too_small = classify and first.reason == "card_too_small" and first.area_fraction >= cfg.min_area_fraction
-    if (too_small and again.found and not _unnamed(again) and first.edge_support >= cfg.outlined_support
-            and again.edge_support < first.edge_support - OUTLINE_GAIN
-            and quad_overlap(first.corners, again.corners) >= 0.5):
-        # the first search outlined the card whole and turned it down for its size alone; the finer one names the
-        # card there but outlines it worse (a side on a sheet's edge at an angle): the first size again, with that
-        # quad, outlined better and read as the same card side, wins
+    # the first search outlined the card whole and turned it down for its size alone; the finer one names the card
+    # there but outlines it worse (a side on a sheet's edge at an angle)
+    worse = (again.found and not _unnamed(again) and first.edge_support >= cfg.outlined_support
+             and again.edge_support < first.edge_support - OUTLINE_GAIN
+             and quad_overlap(first.corners, again.corners) >= 0.5)
+    if too_small and (worse or not again.found or _unnamed(again)):
+        # the first size again, down to the smallest card, its candidates picked by content (the quad turned down
+        # among them). Over a worse outline it wins read as the same card side, outlined better; else (the finer
+        # search found none or names none: a card's faint edge over a sheet may not close at that size, the sheet
+        # is read by elimination or not at all) with a better reading
         near = _locate_once(source, cfg, classify, min_source_width, by_content=True, keep=first.corners)
-        if (near.found and near.card_type == again.card_type and near.side == again.side
-                and near.edge_support > again.edge_support):
-            return near
-    if too_small and (not again.found or _unnamed(again)):
-        # the first search turned its card down for its size alone, and the finer one found none or names none (a
-        # card's faint edge over a sheet may not close at that size; the sheet is read by elimination or not at
-        # all): the first size again, down to the smallest card, its candidates picked by content, wins with a
-        # better reading
-        near = _locate_once(source, cfg, classify, min_source_width, by_content=True, keep=first.corners)
-        if near.found and (not again.found or _reading_rank(near) > _reading_rank(again)):
+        if worse:
+            if (near.found and near.card_type == again.card_type and near.side == again.side
+                    and near.edge_support > again.edge_support):
+                return near
+        elif near.found and (not again.found or _reading_rank(near) > _reading_rank(again)):
             return near
     # the finer search wins with a card it can name (or any card, when the first found none); over a quad the
     # first search outlined, only with a small card (the one that search could not consider) or with the same
