@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import cv2
@@ -392,6 +393,34 @@ def test_a_card_turned_down_for_its_size_is_taken_again_when_the_finer_search_ou
         assert locate_card(photo).corners is (near_corners if near_wins else finer_at), (finer_support, near_label)
 
 
+def test_a_card_turned_down_for_its_size_is_taken_again_over_a_sheet_read_as_well(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first search outlines a small card whole and turns it down for its size alone; the finer search takes
+    the sheet it lies on, read by elimination (the card's text lies within it). The first size again, with that
+    quad, reads the card as well (by elimination) and wins when it outlines it whole on the sheet's quad; not when
+    it lies elsewhere or is not outlined whole."""
+    first_corners = np.array([[500, 400], [700, 400], [700, 526], [500, 526]], np.float64)
+    sheet_corners = np.array([[420, 300], [860, 300], [860, 620], [420, 620]], np.float64)
+    near_corners = first_corners + 0.5
+
+    def fake(near_at: np.ndarray, near_support: float) -> Callable[..., CardLocation]:
+        def once(image: object, cfg: DocumentConfig, *args: object, **kwargs: object) -> CardLocation:
+            if cfg.search_side == DOCUMENT.search_side and kwargs.get("keep") is None:
+                return CardLocation(False, "card_too_small", corners=first_corners, area_fraction=0.03,
+                                    edge_support=1.0, image_size=(1280, 960))
+            near = kwargs.get("keep") is not None
+            return CardLocation(True, None, corners=near_at if near else sheet_corners, card_type="cni_1995",
+                                side="verso", side_score=0.5, area_fraction=0.03 if near else 0.11,
+                                edge_support=near_support if near else 0.91, image_size=(1280, 960))
+        return once
+
+    photo = np.zeros((960, 1280, 3), np.uint8)
+    for near_at, near_support, near_wins in [(near_corners, 0.96, True), (near_corners + 500, 0.96, False),
+                                             (near_corners, 0.85, False)]:
+        monkeypatch.setattr(locate_module, "_locate_once", fake(near_at, near_support))
+        assert locate_card(photo).corners is (near_at if near_wins else sheet_corners), (near_support, near_wins)
+
+
 def _old_verso_on_blue_table() -> tuple[np.ndarray, np.ndarray]:
     """An old card's verso on a blue table (search-size image); its corners."""
     card = render_card(make_persona(np.random.default_rng(4), sex="M"), "cni_1995", "verso").image
@@ -419,6 +448,69 @@ def test_a_strip_of_the_table_taken_in_does_not_make_another_card() -> None:
     for order in ([outlined, with_strip], [with_strip, outlined]):
         best, verdict = _pick_by_content(img, order)
         assert best is outlined and verdict.label == "cni_1995/verso"
+
+
+def test_a_card_read_surely_beats_a_better_outline_read_as_no_card() -> None:
+    """A blank sheet's corner outlined whole scores above the card beside it (whose aspect is seen a little off);
+    the sheet reads as no card and the card, outlined whole, surely: the content pick takes the card. A card not
+    outlined whole does not displace the sheet on its reading alone."""
+    img, card = _old_verso_on_blue_table()
+    sheet = np.array([[900, 80], [1240, 80], [1240, 300], [900, 300]], np.float64)
+    cv2.fillPoly(img, [sheet.astype(np.int32)], (236, 238, 230))
+    assert classify_card(warp_card(img, sheet, _READ_SIZE)).card_type is None
+    area = float(cv2.contourArea(card.astype(np.float32))) / (img.shape[0] * img.shape[1])
+    blank = Quad(sheet, 0.99, 1.55, 0.0, 0.06, 1.1)
+    for support, card_wins in [(0.97, True), (0.85, False)]:
+        outlined = Quad(card, support, 1.33, 0.07, area, 0.75)
+        best, verdict = _pick_by_content(img, [blank, outlined])
+        assert (best is outlined) == card_wins, support
+        assert (verdict.label == "cni_1995/verso") == card_wins
+
+
+def test_a_card_named_at_half_marks_beats_a_better_outline_read_as_no_card(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the best outline reads as no card (a blank sheet), a candidate outlined whole that names a card, even
+    short of a sure reading (a small CNIe verso whose MRZ and chip blur to half marks), is taken; a weak read by
+    elimination (a sheet with a few lines of text reads so) or a card not outlined whole is not."""
+    from idverify.document import side as side_module
+
+    img = np.full((480, 640, 3), 60, np.uint8)
+    sheet = np.array([[340, 60], [620, 60], [620, 240], [340, 240]], np.float64)
+    card = np.array([[60, 280], [220, 280], [220, 381], [60, 381]], np.float64)
+    img[60:240, 340:620] = 235
+    img[280:381, 60:220] = 150
+
+    def fake_reading(label: str, score: float) -> Callable[..., SideVerdict]:
+        def classify(rect: np.ndarray, aspect: object = None) -> SideVerdict:
+            if float(rect.mean()) > 200:  # the sheet
+                return SideVerdict(None, None, 1.0, False, {})
+            card_type, side = label.split("/")
+            return SideVerdict(card_type, side, score, False, {})
+        return classify
+
+    blank = Quad(sheet, 1.0, 1.55, 0.0, 0.16, 1.1)
+    for label, score, support, card_wins in [("cnie_2021/verso", 0.5, 0.97, True),
+                                             ("cni_1995/verso", 0.3, 0.97, False),
+                                             ("cnie_2021/verso", 0.5, 0.85, False)]:
+        monkeypatch.setattr(side_module, "classify_card", fake_reading(label, score))
+        outlined = Quad(card, support, 1.58, 0.0, 0.05, 0.9)
+        best, verdict = _pick_by_content(img, [blank, outlined])
+        assert (best is outlined) == card_wins, (label, support)
+        assert verdict.card_type == (label.split("/")[0] if card_wins else None)
+
+
+def test_the_card_is_read_with_the_aspect_of_its_polished_outline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An old card's verso whose outline at the search size is a few per cent off, the aspect seen there that of
+    an ID-1 card: the classifier reads the card with the aspect its polished outline shows (1.42), not that one."""
+    img, card = _old_verso_on_blue_table()
+    real_find_quads = locate_module.find_quads
+
+    def skewed(*args: object, **kwargs: object) -> list[Quad]:
+        return [dataclasses.replace(q, aspect_range=(1.64, 1.64)) for q in real_find_quads(*args, **kwargs)]
+
+    monkeypatch.setattr(locate_module, "find_quads", skewed)
+    loc = locate_card(img)
+    assert loc.label == "cni_1995/verso"
+    assert loc.corners is not None and float(np.max(np.linalg.norm(loc.corners - card, axis=1))) < 0.02 * 460
 
 
 def test_an_unknown_reading_is_not_a_sure_one() -> None:

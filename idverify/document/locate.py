@@ -37,6 +37,7 @@ from idverify.document.quads import (
     Quad,
     across_sides,
     aspect_error,
+    aspect_range,
     card_width,
     edge_maps,
     find_cut_off,
@@ -329,7 +330,8 @@ def _extra_candidates(small: np.ndarray, maps: EdgeMaps, cfg: DocumentConfig, ou
     return kept[:EXTRA_KEPT]
 
 
-def _pick_by_content(small: np.ndarray, quads: list[Quad], extra: Sequence[Quad] = ()) -> tuple[Quad, SideVerdict]:
+def _pick_by_content(small: np.ndarray, quads: list[Quad], extra: Sequence[Quad] = (),
+                     cfg: DocumentConfig = DOCUMENT) -> tuple[Quad, SideVerdict]:
     """Among close candidates (``quads`` the edges outlined, then ``extra`` ones: see :func:`_extra_candidates`),
     the one whose content looks most like a known card (then the larger), with the classifier's verdict on it.
 
@@ -337,7 +339,9 @@ def _pick_by_content(small: np.ndarray, quads: list[Quad], extra: Sequence[Quad]
     side's zones do (:func:`_template_fit`): an outline taking in a strip of the table along a side can read as
     another card (a blue strip along the top as the old card's banner) but has that card's portrait and MRZ nowhere.
     A print seed can stop at a line printed inside the card: a candidate the edges outlined that reads as the same
-    card side about as surely, with its sides on edges at least as well, is taken instead.
+    card side about as surely, with its sides on edges at least as well, is taken instead. A pick that does not
+    read surely gives way to a candidate outlined whole that does, or that names a card where the pick names none:
+    a blank sheet's outline can outscore a small card's on its edges alone.
     """
     from idverify.document.side import classify_card
 
@@ -368,6 +372,15 @@ def _pick_by_content(small: np.ndarray, quads: list[Quad], extra: Sequence[Quad]
         if value > best_rank:
             best_i, best_rank = i, value
     best, verdict = candidates[best_i], reading(best_i)[0]
+    if not _reads_surely(verdict, cfg):
+        # an outline that won on its edges alone (a blank sheet) gives way to one outlined whole that reads surely
+        # as a card, or names one where the pick names none (a small card's MRZ and chip blur to half marks)
+        sure = [i for i, (v, _) in read.items() if candidates[i].support >= cfg.outlined_support
+                and (_reads_surely(v, cfg) or (verdict.card_type is None and _reading_rank(v) == 2))]
+        if sure:
+            best_i = max(sure, key=lambda i: rank(candidates[i], read[i][0].score,
+                                                  _template_fit(read[i][1], read[i][0])))
+            best, verdict = candidates[best_i], read[best_i][0]
     if best_i >= len(quads):
         same = [(q, v) for q, v in ((q, reading(i)[0]) for i, q in enumerate(quads)) if v.label == verdict.label
                 and v.score >= verdict.score - EXTRA_READ_MARGIN and q.support >= best.support]
@@ -434,7 +447,11 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     have no closed outline). A card the first search turned down for its
     size alone is looked for again at the first size, down to the smallest
     card, when the finer search names none, or names the card there but
-    outlines it worse than the first search did (by ``OUTLINE_GAIN``).
+    outlines it worse than the first search did (by ``OUTLINE_GAIN``); it
+    wins with a better reading, or with one as good, outlined whole, lying
+    on the finer search's quad (the sheet the card lies on, read by
+    elimination like the card). The card is read with the aspect its
+    polished outline shows.
 
     Expected failures come back as ``found=False`` with a reason code
     (``card_not_found``, ``card_cut_off``, ``card_too_small``); undecodable
@@ -488,8 +505,11 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
             if (near.found and near.card_type == again.card_type and near.side == again.side
                     and near.edge_support > again.edge_support):
                 return near
-        elif near.found and (not again.found or _reading_rank(near) > _reading_rank(again)):
-            return near
+        elif near.found and (not again.found or _reading_rank(near) > _reading_rank(again)
+                             or (_reading_rank(near) == _reading_rank(again) > 0
+                                 and near.edge_support >= cfg.outlined_support
+                                 and _lies_on(near.corners, again.corners))):
+            return near  # read better, or as well and outlined whole on the finer search's quad (a card on a sheet)
     # the finer search wins with a card it can name (or any card, when the first found none); over a quad the
     # first search outlined, only with a small card (the one that search could not consider) or with the same
     # quad, read better, or with a card lying on the first search's quad (a card on the sheet it outlined), or with
@@ -509,7 +529,7 @@ def locate_card(image: ImageSource | LoadedImage, *, cfg: DocumentConfig = DOCUM
     return first
 
 
-def _reading_rank(loc: CardLocation) -> int:
+def _reading_rank(loc: CardLocation | SideVerdict) -> int:
     """2 for a card named by its content, 1 for a reading by elimination, 0 for none."""
     return 0 if loc.card_type is None else 1 if loc.label == BY_ELIMINATION else 2
 
@@ -603,13 +623,13 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
     gmag = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
     best = good[0]
     if len(good) > 1 and classify and (by_content or good[1].score >= best.score - 0.35):
-        best, verdict = _pick_by_content(small, edge_quads[:5 if by_content else 3], extra_quads)
+        best, verdict = _pick_by_content(small, edge_quads[:5 if by_content else 3], extra_quads, cfg)
         if not _reads_surely(verdict, cfg):
             # close candidates, none read surely as a card: the card's outline may have merged with what it lies
             # on (a sheet's edge closing the contour); its four straight edges still make a quad of lines
             lined = [q for q in find_quads(small, cfg, lines_only=True, maps=maps, memo=memo)
                      if _usable(q, cfg) and q.area_fraction >= cfg.min_area_fraction]
-            other, other_verdict = _pick_by_content(small, [best, *lined[:3]]) if lined else (best, verdict)
+            other, other_verdict = _pick_by_content(small, [best, *lined[:3]], cfg=cfg) if lined else (best, verdict)
             if _reads_surely(other_verdict, cfg):
                 best = other
             elif good[0].support >= cfg.outlined_support and (best.support < cfg.outlined_support
@@ -648,7 +668,9 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
 
         thumb_size = (256, round(256 / ID1_ASPECT))
         thumb = warp_card(work.pixels, src, thumb_size)
-        seen_aspect = _seen_aspect(best)
+        # the aspect as the polished outline shows it (the search's quad may be a few per cent off at its size)
+        seen_aspect: Aspect = (aspect_range(corners, (ow, oh), cfg.focal_factor * max(ow, oh), focal_prior(cfg))
+                               if best.aspect_range is not None else _seen_aspect(best))
         verdict = classify_card(thumb, aspect=seen_aspect)
         if _unnamed(verdict):
             # no named cue at 256 px (an old card's MRZ of 36 characters blurs there): read again at the

@@ -136,6 +136,22 @@ def aspects_over_focals(corners: np.ndarray, image_size: tuple[int, int], defaul
     return _aspects_at(_side_vectors(corners, image_size), default_focal, prior)
 
 
+def aspect_range(corners: np.ndarray, image_size: tuple[int, int], default_focal: float,
+                 prior: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """(lowest, highest) long side / short side of the rectangle seen as ``corners``, at the focal length its
+    perspective gives (0 if degenerate) and at each of ``prior``'s (:func:`aspects_over_focals`).
+
+    >>> sq = np.array([[0, 0], [200, 0], [200, 100], [0, 100]], float) + 300
+    >>> [round(a, 3) for a in aspect_range(sq, (800, 600), 700.0, focal_prior())]
+    [2.0, 2.0]
+    """
+    terms = _side_vectors(corners, image_size)
+    estimate, _ = _aspect_and_focal(terms, default_focal)
+    seen = [max(estimate, 1 / estimate) if estimate > 0 else 0.0]
+    seen += [max(r, 1 / r) for r, _ in _aspects_at(terms, default_focal, prior)]
+    return min(seen), max(seen)
+
+
 def _aspects_at(terms: SideVectors | None, default_focal: float,
                 prior: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
     """:func:`aspects_over_focals` from the side vectors."""
@@ -432,13 +448,11 @@ def score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size:
         aspect = 1 / aspect
         terms = _side_vectors(q, size)
     err = aspect_error(aspect)
-    seen = [aspect]
     # the focal length estimated from the quad's own perspective is sensitive to corner noise (and a steep view's
     # aspect depends on it): the aspect error is the smallest over phone focal lengths, each with a cost for its
     # distance from the default (the error reported includes that cost)
     for other, cost in _aspects_at(terms, default_f, prior):
         other = max(other, 1 / other)
-        seen.append(other)
         e = aspect_error(other) + cost
         if e < err:
             aspect, err = other, e
@@ -456,7 +470,8 @@ def score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size:
     # A side cut by the frame has no edge of its own there (the gradient stops at the frame).
     touches = touches and weakest < seen_side
     score = support - 4.0 * err + 0.4 * math.sqrt(min(area, 0.9))
-    return Quad(q, support, aspect, err, area, score, touches, (min(seen), max(seen)) if prior else None)
+    seen = aspect_range(q, size, default_f, prior) if prior else None
+    return Quad(q, support, aspect, err, area, score, touches, seen)
 
 
 def find_cut_off(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT,
@@ -563,6 +578,6 @@ def quad_overlap(a: np.ndarray | None, b: np.ndarray | None) -> float:
 
 
 __all__ = ["CHECK_WIDTH", "CNI_1995_ASPECT", "ID1_ASPECT", "KNOWN_ASPECTS", "EdgeMaps", "LabGradients", "Quad",
-           "across_sides", "aspect_error", "aspects_over_focals", "card_at_check_width", "card_width", "edge_maps",
-           "find_cut_off", "find_quads", "focal_prior", "lab_gradients", "order_corners", "quad_overlap",
+           "across_sides", "aspect_error", "aspect_range", "aspects_over_focals", "card_at_check_width", "card_width",
+           "edge_maps", "find_cut_off", "find_quads", "focal_prior", "lab_gradients", "order_corners", "quad_overlap",
            "rectangle_aspect", "runs_off_frame", "score_quad", "warp_card"]
