@@ -498,6 +498,24 @@ def test_a_card_named_at_half_marks_beats_a_better_outline_read_as_no_card(monke
         assert verdict.card_type == (label.split("/")[0] if card_wins else None)
 
 
+def test_a_card_read_as_nothing_at_the_thumbnail_size_is_read_again_larger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small old verso's faint print reads as no card in the 256 px thumbnail and by elimination at the
+    classifier's own width (512): the larger reading is kept."""
+    from idverify.document import side as side_module
+
+    img, card = _old_verso_on_blue_table()
+
+    def classify(rect: np.ndarray, aspect: object = None) -> SideVerdict:
+        if rect.shape[1] < 512:
+            return SideVerdict(None, None, 0.7, False, {})
+        return SideVerdict("cni_1995", "verso", 0.5, False, {})
+
+    monkeypatch.setattr(side_module, "classify_card", classify)
+    loc = locate_card(img)
+    assert loc.label == "cni_1995/verso"
+    assert loc.corners is not None and float(np.max(np.linalg.norm(loc.corners - card, axis=1))) < 0.02 * 460
+
+
 def test_the_card_is_read_with_the_aspect_of_its_polished_outline(monkeypatch: pytest.MonkeyPatch) -> None:
     """An old card's verso whose outline at the search size is a few per cent off, the aspect seen there that of
     an ID-1 card: the classifier reads the card with the aspect its polished outline shows (1.42), not that one."""

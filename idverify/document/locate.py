@@ -673,10 +673,10 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
                                if best.aspect_range is not None else _seen_aspect(best))
         verdict = classify_card(thumb, aspect=seen_aspect)
         if _unnamed(verdict):
-            # no named cue at 256 px (an old card's MRZ of 36 characters blurs there): read again at the
-            # classifier's own width before reading by elimination
+            # no named cue at 256 px (an old card's MRZ of 36 characters blurs there, so does a small old verso's
+            # print): read again at the classifier's own width before reading by elimination or not at all
             sharper = classify_card(warp_card(work.pixels, src, (512, round(512 / ID1_ASPECT))), aspect=seen_aspect)
-            if not _unnamed(sharper):
+            if _reading_rank(sharper) > _reading_rank(verdict):
                 verdict = sharper
         # read weakly: a reading by elimination barely over the "unknown" bar is one too (a block of text)
         weakly = verdict.confidence < (0.7 if verdict.label == BY_ELIMINATION else 0.55)
