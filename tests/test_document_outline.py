@@ -168,6 +168,25 @@ def test_side_on_a_background_line_moves_in_where_the_adjacent_edges_begin(
     assert _error(out) < 3.0
 
 
+def test_side_on_a_sheet_edge_crossing_the_card_moves_to_the_card_edge() -> None:
+    """A card lying on a sheet whose edge runs under it at an angle: the right side found on the sheet's edge, 10 px
+    inside the card at the top and 47 px beyond it at the bottom (where the sheet's edge shows against the table).
+    The bottom side's edge begins at the card's corner, the top side's runs on to it: the card's edge lies there."""
+    img = np.full((700, 1000, 3), (70, 60, 50), np.uint8)
+    top, bottom = (840.0, 120.0), (897.0, 561.0)
+    slope = (bottom[0] - top[0]) / (bottom[1] - top[1])
+    sheet = np.array([[top[0] - slope * top[1], 0], [999, 0], [999, 699], [top[0] + slope * (699 - top[1]), 699]])
+    cv2.fillPoly(img, [sheet.astype(np.int32)], (236, 236, 228))
+    cv2.fillPoly(img, [CARD.astype(np.int32)], (226, 228, 230))
+    cv2.putText(img, "CARTE NATIONALE", (260, 250), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (40, 40, 120), 3)
+    img = cv2.GaussianBlur(img, (3, 3), 0)
+    found = CARD.copy()
+    found[1], found[2] = top, bottom
+    out = extend_to_card_edge(img, found)
+    assert is_convex(out)
+    assert _error(out) < 3.0  # from 47 px off
+
+
 def test_side_on_a_ruled_line_moves_to_the_card_edge_beyond_the_window() -> None:
     """A pale card on a white ruled sheet, its left side found on a ruled line (a ridge) beside it, 20 px out at
     the top and 50 px at the bottom: the card's faint edge leaves the polish window half way down, so no step

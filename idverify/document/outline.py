@@ -564,6 +564,9 @@ def extend_to_card_edge(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
     background beyond the card (a table's grain) is moved in: both adjacent
     sides' edges begin well inside it (see :func:`_adjacent_start`), up to
     ``CUT_REACH``, where a straight step covers ``BAND_COVER`` of the side.
+    A side on a line crossing the card's edge at an angle (a sheet's edge
+    under the card) is turned onto it: one adjacent side's edge begins
+    inside, the other runs on past the corner (see :func:`_crossing_edge`).
     Returns ``corners`` itself when no side moves.
     """
     lengths = [float(np.hypot(*(corners[(i + 1) % 4] - corners[i]))) for i in range(4)]
@@ -656,16 +659,23 @@ def _side_rows(top: int, bottom: int) -> tuple[np.ndarray, np.ndarray]:
     return rows, (rows - (top + bottom) / 2) / length
 
 
-def _straight_steps(grad: np.ndarray, rows: np.ndarray, rel: np.ndarray, lo: int,
-                    hi: int) -> tuple[np.ndarray, np.ndarray]:
-    """For each column ``lo..hi-1`` of a view: the share of ``rows`` on which a straight line through it (drifting
-    across the side by up to ``_DRIFTS``) meets a gradient peak, and the drift that does best."""
+def _peaks_near(grad: np.ndarray, rows: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Where, on ``rows`` of a view and within a pixel, columns ``lo..hi-1`` meet a gradient peak (at least 10, and
+    0.15 of the row's strongest)."""
     g = grad[rows, lo - 1:hi + 1]
     inner = g[:, 1:-1]
     peak = (inner > g[:, :-2]) & (inner >= g[:, 2:]) & (inner >= 10.0) & (inner >= 0.15 * g.max(axis=1, keepdims=True))
     near = peak.copy()
     near[:, 1:] |= peak[:, :-1]
     near[:, :-1] |= peak[:, 1:]
+    return near
+
+
+def _straight_steps(grad: np.ndarray, rows: np.ndarray, rel: np.ndarray, lo: int,
+                    hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each column ``lo..hi-1`` of a view: the share of ``rows`` on which a straight line through it (drifting
+    across the side by up to ``_DRIFTS``) meets a gradient peak, and the drift that does best."""
+    near = _peaks_near(grad, rows, lo, hi)
     ncol = near.shape[1]
     cover, drift = np.zeros(ncol), np.zeros(ncol)
     for d in _DRIFTS * _CANVAS:  # straight lines slightly off the view's vertical
@@ -704,12 +714,15 @@ def _adjacent_start(adjacent: np.ndarray, row: int, m: int) -> float | None:
 def _card_edge_inside(grad: np.ndarray, adjacent: np.ndarray, m: int) -> tuple[float, float] | None:
     """For the side at column ``m`` of a canvas view (as in :func:`_band_outer_edge`): how far inside the card's
     edge lies at the top and bottom ends, as negative outward gaps, when both adjacent sides begin there (see
-    :func:`_adjacent_start`) and a straight step there covers ``BAND_COVER`` of the side."""
+    :func:`_adjacent_start`) and a straight step there covers ``BAND_COVER`` of the side; when they begin inside at
+    one end only, the card's edge may cross the side (see :func:`_crossing_edge`)."""
     height = grad.shape[0]
     top, bottom = m, height - m
     starts = (_adjacent_start(adjacent, top, m), _adjacent_start(adjacent, bottom, m))
-    if starts[0] is None or starts[1] is None:
+    if starts[0] is None and starts[1] is None:
         return None
+    if starts[0] is None or starts[1] is None:
+        return _crossing_edge(grad, adjacent, m, starts)
     rows, rel = _side_rows(top, bottom)
     lo, hi = m + 1, m + round(CUT_REACH * _CANVAS)
     cover, drift = _straight_steps(grad, rows, rel, lo, hi)
@@ -727,6 +740,42 @@ def _card_edge_inside(grad: np.ndarray, adjacent: np.ndarray, m: int) -> tuple[f
     least_drift = min(abs(t - b) for t, b in plateau)
     tops, bottoms = zip(*[(t, b) for t, b in plateau if abs(t - b) == least_drift], strict=True)
     return -float(np.mean(tops)), -float(np.mean(bottoms))
+
+
+def _crossing_edge(grad: np.ndarray, adjacent: np.ndarray, m: int,
+                   starts: tuple[float | None, float | None]) -> tuple[float, float] | None:
+    """For the side at column ``m`` of a canvas view (as in :func:`_card_edge_inside`): the outward gaps at the top
+    and bottom ends of the card's edge when the side lies on a straight line crossing it at an angle (a sheet's
+    edge running under the card): one adjacent side's edge begins well inside the side (see
+    :func:`_adjacent_start`), the other runs on past the corner and stops (:func:`_adjacent_reach`), or runs on
+    too faint to tell, up to ``CUT_MIN`` (the side is then inside the card there). The straight step through where
+    they begin and stop covering the most of the side, at least ``BAND_COVER``, is taken; None when there is
+    none. ``starts``: where the adjacent sides' edges begin at the top and bottom ends (one of them None)."""
+    height = grad.shape[0]
+    ends = (m, height - m)
+    inner = 0 if starts[0] is not None else 1
+    start = next(s for s in starts if s is not None)
+    reach = _adjacent_reach(adjacent, ends[1 - inner], m)
+    rounding = REACH_AGREE + REACH_ROUND * _CANVAS  # an edge stops short of a rounded corner
+    inner_gaps = np.arange(-(start + REACH_AGREE), -(start - rounding) + 1e-6)
+    # the line crosses the card's edge: out at the other end, where the adjacent edge stops or, where it does not
+    # tell (running on over a pale sheet, it is too faint to), up to a move-in's least
+    outer_gaps = (np.arange(max(1.0, reach - REACH_AGREE), reach + rounding + 1e-6) if reach is not None
+                  else np.arange(1.0, CUT_MIN * _CANVAS + 1e-6))
+    rows, rel = _side_rows(*ends)
+    lo = max(1, m - round(BAND_REACH * _CANVAS) - round(rounding))
+    hi = min(grad.shape[1] - 1, m + round(CUT_REACH * _CANVAS) + round(rounding))
+    near = _peaks_near(grad, rows, lo, hi)
+    at = (rel + 0.5) if inner == 0 else (0.5 - rel)  # 0 at the inner end, 1 at the other
+    gi, go = (a.ravel() for a in np.meshgrid(inner_gaps, outer_gaps, indexing="ij"))
+    cols = np.round(m - (gi[:, None] + (go - gi)[:, None] * at[None, :])).astype(np.intp) - lo
+    inside = (cols >= 0) & (cols < near.shape[1])
+    cover = (near[np.arange(len(rows))[None, :], np.clip(cols, 0, near.shape[1] - 1)] & inside).mean(axis=1)
+    if float(cover.max()) < BAND_COVER:
+        return None
+    plateau = cover == cover.max()  # peaks are matched within a pixel: a plateau of lines
+    gap_in, gap_out = float(gi[plateau].mean()), float(go[plateau].mean())
+    return (gap_in, gap_out) if inner == 0 else (gap_out, gap_in)
 
 
 def _band_outer_edge(grad: np.ndarray, adjacent: np.ndarray, lab: np.ndarray,
