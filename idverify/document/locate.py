@@ -18,6 +18,7 @@ from the content.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import math
 from collections.abc import Sequence
@@ -357,6 +358,12 @@ def _pick_by_content(small: np.ndarray, quads: list[Quad], extra: Sequence[Quad]
     def rank(q: Quad, score: float, fit: float) -> float:
         return q.score + 0.6 * score * fit + 0.3 * math.sqrt(q.area_fraction)
 
+    @functools.cache
+    def valued(i: int) -> float:
+        """Candidate ``i``'s rank, its reading counted as far as the template holds."""
+        v, warp = reading(i)
+        return rank(candidates[i], v.score, _template_fit(warp, v))
+
     # a reading scores at most 1 and the template can only lower it: candidates are read from the highest rank they
     # could reach down, as far as one could still win, and the template checked as far as a reading could still win
     # (a check costs about a third of a reading)
@@ -365,10 +372,10 @@ def _pick_by_content(small: np.ndarray, quads: list[Quad], extra: Sequence[Quad]
         q = candidates[i]
         if rank(q, 1.0, 1.0) <= best_rank:
             break
-        v, warp = reading(i)
+        v, _ = reading(i)
         if rank(q, v.score, 0.0 if v.card_type is None else 1.0) <= best_rank:
             continue
-        value = rank(q, v.score, _template_fit(warp, v))
+        value = valued(i)
         if value > best_rank:
             best_i, best_rank = i, value
     best, verdict = candidates[best_i], reading(best_i)[0]
@@ -378,8 +385,7 @@ def _pick_by_content(small: np.ndarray, quads: list[Quad], extra: Sequence[Quad]
         sure = [i for i, (v, _) in read.items() if candidates[i].support >= cfg.outlined_support
                 and (_reads_surely(v, cfg) or (verdict.card_type is None and _reading_rank(v) == 2))]
         if sure:
-            best_i = max(sure, key=lambda i: rank(candidates[i], read[i][0].score,
-                                                  _template_fit(read[i][1], read[i][0])))
+            best_i = max(sure, key=valued)
             best, verdict = candidates[best_i], read[best_i][0]
     if best_i >= len(quads):
         same = [(q, v) for q, v in ((q, reading(i)[0]) for i, q in enumerate(quads)) if v.label == verdict.label
@@ -629,7 +635,7 @@ def _locate_once(image: ImageSource | LoadedImage | bytes, cfg: DocumentConfig, 
             # on (a sheet's edge closing the contour); its four straight edges still make a quad of lines
             lined = [q for q in find_quads(small, cfg, lines_only=True, maps=maps, memo=memo)
                      if _usable(q, cfg) and q.area_fraction >= cfg.min_area_fraction]
-            other, other_verdict = _pick_by_content(small, [best, *lined[:3]], cfg=cfg) if lined else (best, verdict)
+            other, other_verdict = _pick_by_content(small, [best, *lined[:3]], (), cfg) if lined else (best, verdict)
             if _reads_surely(other_verdict, cfg):
                 best = other
             elif good[0].support >= cfg.outlined_support and (best.support < cfg.outlined_support
