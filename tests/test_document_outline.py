@@ -13,6 +13,7 @@ from idverify.document.outline import (
     is_convex,
     polish_in_crop,
     polish_outline,
+    refine_outline,
 )
 
 CARD = np.array([[150, 120], [850, 120], [850, 561], [150, 561]], np.float64)  # 700 x 441 px: ID-1
@@ -200,3 +201,22 @@ def test_side_on_a_ruled_line_moves_to_the_card_edge_beyond_the_window() -> None
     on_line = CARD + np.array([[-20, 0], [0, 0], [0, 0], [-50, 0]], np.float64)
     out = polish_outline(img, on_line)
     assert _error(out) < 2.0  # from 50 px off
+
+
+def test_refine_outline_moves_out_past_two_printed_steps() -> None:
+    """A card with two tinted bands along its left side (to 4.5 % and to 11 % of its width), its left side found on
+    the inner band's edge: the card's edge lies beyond the band search's reach from there, the outer band's edge
+    within it; the refinement moves the side out step by step to the card's edge."""
+    img = np.full((700, 1000, 3), (70, 60, 50), np.uint8)
+    cv2.fillPoly(img, [CARD.astype(np.int32)], (226, 228, 230))
+    inner = round(0.11 * 700)
+    cv2.rectangle(img, (150, 120), (150 + inner, 561), (190, 215, 170), -1)
+    cv2.rectangle(img, (150, 120), (150 + BAND, 561), (150, 170, 215), -1)
+    cv2.putText(img, "CARTE NATIONALE", (260, 250), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (40, 40, 120), 3)
+    img = cv2.GaussianBlur(img, (3, 3), 0)
+    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    gmag = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
+    on_inner = CARD + np.array([[inner, 0], [0, 0], [0, 0], [inner, 0]], np.float64)
+    out = refine_outline(img, on_inner, gmag, 1.0)
+    assert is_convex(out)
+    assert _error(out) < 3.0  # from 77 px off

@@ -516,13 +516,16 @@ def polish_outline(pix: np.ndarray, corners: np.ndarray) -> np.ndarray:
 
 def refine_outline(pix: np.ndarray, corners_dec: np.ndarray, gmag: np.ndarray, s: float) -> np.ndarray:
     """Corners found at search scale ``s`` refined on the decode: strongest gradient per side, straight-edge
-    polish, then past a printed band to the card's edge."""
+    polish, then past a printed band to the card's edge (again from there: a side found on a line printed further in
+    than the band search reaches, such as a carte Vitale's portrait edge, moves out one step at a time)."""
     refined = refine_sides(corners_dec, gmag, search=max(3.0, 1.5 / s))
     if refined is not None and is_convex(refined) and np.max(np.abs(refined - corners_dec)) < 4 / s:
         corners_dec = refined
     corners_dec = polish_outline(pix, corners_dec)
-    extended = extend_to_card_edge(pix, corners_dec)
-    if extended is not corners_dec and is_convex(extended):
+    for _ in range(2):
+        extended = extend_to_card_edge(pix, corners_dec)
+        if extended is corners_dec or not is_convex(extended):
+            break
         settled = refine_sides(extended, gmag, search=max(3.0, 1.5 / s))
         if settled is not None and is_convex(settled) and np.max(np.abs(settled - extended)) < 4 / s:
             extended = settled
