@@ -21,7 +21,7 @@ from idverify.document.locate import (
     locate_card,
 )
 from idverify.document.outline import polish_in_crop
-from idverify.document.quads import Quad, _triple, find_quads, rectangle_aspect, warp_card
+from idverify.document.quads import Quad, _triple, find_quads, order_corners, rectangle_aspect, warp_card
 from idverify.document.side import SideVerdict, classify_card
 from idverify.synth.camera import CameraParams, Glare, Subject, capture
 from idverify.synth.cards import render_card
@@ -587,3 +587,25 @@ def test_a_card_whose_print_stops_far_from_an_edge_is_outlined_from_a_wider_poli
     named."""
     _, error = _benchmark_capture(params, seed, "cni_1995", "verso")
     assert error < 0.02
+
+
+def test_quads_of_lines_alone_outline_a_card_whose_edges_ruled_lines_break() -> None:
+    """A card on a ruled sheet: the ruled lines outside and the security print inside run into its edges, breaking
+    each into pieces shorter than a line the search keeps, and the sheet's long lines would take every line kept.
+    The pieces along one line are joined, and only so many lines of one direction are kept: the card's four edges
+    make a quad (without either, none)."""
+    img = np.full((720, 960, 3), (250, 250, 247), np.uint8)
+    for y in range(15, 720, 30):
+        cv2.line(img, (0, y), (959, y), (170, 190, 235), 2)
+    card = order_corners(cv2.boxPoints(((480.0, 360.0), (300.0, 189.0), 25.0)).astype(np.float64))
+    inside = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [np.round(card).astype(np.int32)], 255)
+    face = np.full_like(img, (222, 222, 228))
+    for x in range(-1400, 2400, 30):  # security print: fine lines across the card from edge to edge
+        cv2.line(face, (x, 0), (x + 400, 719), (190, 200, 225), 2)
+    img[inside > 0] = face[inside > 0]
+    img = cv2.GaussianBlur(img, (3, 3), 0)
+    quads = find_quads(img, lines_only=True, max_quads=12)
+    best = min((float(np.max(np.linalg.norm(np.roll(q.corners, k, axis=0) - card, axis=1))) for q in quads
+                for k in range(4)), default=np.inf) / 300.0
+    assert best < 0.02

@@ -173,6 +173,9 @@ def aspect_error(aspect: float) -> float:
     return min(abs(math.log(aspect / a)) for a in KNOWN_ASPECTS)
 
 
+LINE_PIECE_MIN = 0.03  # the look for lines alone joins straight pieces from this share of the frame's shorter side
+LINES_PER_DIRECTION = 4  # ... and keeps at most this many lines within LINE_DIRECTION_BIN of one another's direction
+LINE_DIRECTION_BIN = math.radians(4)
 _SUPPORT_T = np.linspace(0.1, 0.9, 48)
 _SUPPORT_OFF = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
 
@@ -259,15 +262,20 @@ def edge_maps(rgb: np.ndarray, sensitive: bool = False, gradients: LabGradients 
     return edges, grads.magnitude, grads.gx, grads.gy
 
 
-def _contour_lines(contours: list[np.ndarray], size: tuple[int, int],
-                   max_lines: int = 14) -> list[tuple[np.ndarray, np.ndarray, float]]:
+def _contour_lines(contours: list[np.ndarray], size: tuple[int, int], max_lines: int = 14,
+                   pieces: bool = False) -> list[tuple[np.ndarray, np.ndarray, float]]:
     """Long straight runs of the edge contours as (point, unit direction, length), longest first.
 
     A card partly hidden by clutter (a pen across an edge, a sheet of paper
     under a corner) still shows long straight pieces of its four edges.
+    ``pieces``: the runs are joined from pieces down to ``LINE_PIECE_MIN``
+    (a ruled sheet's lines running into a small card's edges break it into
+    short pieces), and at most ``LINES_PER_DIRECTION`` lines of one direction
+    are kept (the sheet's many parallel lines would take every place).
     """
     w, h = size
     min_len = 0.12 * min(w, h)
+    min_piece = LINE_PIECE_MIN * min(w, h) if pieces else min_len
     raw: list[list[float]] = []
     for cnt in contours:
         if len(cnt) < 8 or cv2.arcLength(cnt, False) < min_len:
@@ -276,7 +284,7 @@ def _contour_lines(contours: list[np.ndarray], size: tuple[int, int],
         for i in range(len(poly)):
             p0, p1 = poly[i], poly[(i + 1) % len(poly)]
             length = float(np.hypot(*(p1 - p0)))
-            if length < min_len:
+            if length < min_piece:
                 continue
             theta = math.atan2(p1[1] - p0[1], p1[0] - p0[0]) % math.pi
             nx, ny = -math.sin(theta), math.cos(theta)
@@ -294,6 +302,15 @@ def _contour_lines(contours: list[np.ndarray], size: tuple[int, int],
         else:
             lines.append([theta, rho, length])
     lines.sort(key=lambda ln: -ln[2])
+    if pieces:
+        kept: list[list[float]] = []
+        for ln in lines:
+            if ln[2] < min_len:
+                break
+            same = sum(min(abs(k[0] - ln[0]), math.pi - abs(k[0] - ln[0])) < LINE_DIRECTION_BIN for k in kept)
+            if same < LINES_PER_DIRECTION:
+                kept.append(ln)
+        lines = kept
     out = []
     for theta, rho, length in lines[:max_lines]:
         d = np.array([math.cos(theta), math.sin(theta)])
@@ -407,7 +424,8 @@ def find_quads(rgb: np.ndarray, cfg: DocumentConfig = DOCUMENT, max_quads: int =
                     for q in found)
     wanted = lines_only or (line_quads and not confident)
     # the look for lines alone takes more of them (a ruled sheet's lines can take the first 14)
-    from_lines = _line_quads(_contour_lines(line_contours, (w, h), max_lines=24 if lines_only else 14),
+    from_lines = _line_quads(_contour_lines(line_contours, (w, h), max_lines=24 if lines_only else 14,
+                                            pieces=lines_only),
                              (w, h)) if wanted else []
     for q in from_lines:
         key = tuple(np.round(q / 4).astype(int).ravel())
