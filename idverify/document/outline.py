@@ -62,6 +62,7 @@ WIDE_WINDOWS = 3.0  # ... looks for a step this many polish windows either way .
 WIDE_STEP_SHARE = 0.85  # ... covering at least this share of what the best line covers ...
 WIDE_RIDGE_SHARE = 0.5  # ... and a ridge's flank on under this share of the normals it passes (a ruled line running
 # into the card's edge is a ridge there only where the two part)
+EXTEND_PASSES = 2  # the move out to the card's edge is tried again from where it lands, up to this many times in all
 _CANVAS = 400  # px: the card's longer side in the rectified canvas of that search
 _DRIFTS = np.arange(-0.02, 0.0201, 0.005)  # a candidate line's drift across the side, share of the longer side
 
@@ -522,7 +523,7 @@ def refine_outline(pix: np.ndarray, corners_dec: np.ndarray, gmag: np.ndarray, s
     if refined is not None and is_convex(refined) and np.max(np.abs(refined - corners_dec)) < 4 / s:
         corners_dec = refined
     corners_dec = polish_outline(pix, corners_dec)
-    for _ in range(2):
+    for _ in range(EXTEND_PASSES):
         extended = extend_to_card_edge(pix, corners_dec)
         if extended is corners_dec or not is_convex(extended):
             break
