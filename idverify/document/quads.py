@@ -146,9 +146,13 @@ def aspect_range(corners: np.ndarray, image_size: tuple[int, int], default_focal
     [2.0, 2.0]
     """
     terms = _side_vectors(corners, image_size)
-    estimate, _ = _aspect_and_focal(terms, default_focal)
+    return _range_of(_aspect_and_focal(terms, default_focal)[0], _aspects_at(terms, default_focal, prior))
+
+
+def _range_of(estimate: float, at_focals: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """:func:`aspect_range` from the perspective's estimate and the (aspect, cost) pairs over the prior's focals."""
     seen = [max(estimate, 1 / estimate) if estimate > 0 else 0.0]
-    seen += [max(r, 1 / r) for r, _ in _aspects_at(terms, default_focal, prior)]
+    seen += [max(r, 1 / r) for r, _ in at_focals]
     return min(seen), max(seen)
 
 
@@ -469,7 +473,8 @@ def score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size:
     # the focal length estimated from the quad's own perspective is sensitive to corner noise (and a steep view's
     # aspect depends on it): the aspect error is the smallest over phone focal lengths, each with a cost for its
     # distance from the default (the error reported includes that cost)
-    for other, cost in _aspects_at(terms, default_f, prior):
+    at_focals = _aspects_at(terms, default_f, prior)
+    for other, cost in at_focals:
         other = max(other, 1 / other)
         e = aspect_error(other) + cost
         if e < err:
@@ -488,7 +493,7 @@ def score_quad(q: np.ndarray, grads: tuple[np.ndarray, np.ndarray, float], size:
     # A side cut by the frame has no edge of its own there (the gradient stops at the frame).
     touches = touches and weakest < seen_side
     score = support - 4.0 * err + 0.4 * math.sqrt(min(area, 0.9))
-    seen = aspect_range(q, size, default_f, prior) if prior else None
+    seen = _range_of(_aspect_and_focal(terms, default_f)[0], at_focals) if prior else None  # aspect_range(q, ...)
     return Quad(q, support, aspect, err, area, score, touches, seen)
 
 
